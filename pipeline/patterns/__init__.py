@@ -1,0 +1,1 @@
+"""Regular expressions, one module per stage, compiled at import and each tested."""

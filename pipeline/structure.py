@@ -1,0 +1,643 @@
+"""Stage 2, structure: ``Text`` → ``Notice`` with sections, problems, measures and segments.
+
+The parser works on logical lines of ``Text.match_text`` (flattened pages are cut back
+into lines before heading markers). It first fences off the page header and the footer
+(contact block, signature), then finds headings and problems, then cuts measures out of
+each problem's answer and out of the text around the problems, and last tiles the whole
+text into segments. Every span is an offset into ``Text.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from pipeline.patterns import structure as pat
+from pipeline.types import (
+    Measure,
+    Notice,
+    ParseStatus,
+    Problem,
+    Scope,
+    Section,
+    Segment,
+    SegmentKind,
+    Text,
+)
+
+_CN_VALUES = {ch: i + 1 for i, ch in enumerate(pat.CN_DIGITS)}
+
+
+def cn_to_int(numeral: str) -> int:
+    """Small Chinese numerals as used in markers: 一 … 九十九."""
+    if numeral.isdecimal():
+        return int(numeral)
+    if numeral in pat.CIRCLED:
+        return pat.CIRCLED.index(numeral) + 1
+    if numeral in pat.SEQUENCE_ORDER:
+        return pat.SEQUENCE_ORDER[numeral]
+    if "十" not in numeral:
+        return _CN_VALUES.get(numeral[-1], 0)
+    tens, _, ones = numeral.partition("十")
+    return (_CN_VALUES.get(tens, 1) if tens else 1) * 10 + (_CN_VALUES.get(ones, 0) if ones else 0)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A logical line: a paragraph of the text, or a piece of a flattened one."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Heading:
+    line: Line
+    level: int
+    marker: str
+    marker_start: int
+    heading_start: int
+    heading_end: int
+
+
+@dataclass(frozen=True)
+class _ProblemStart:
+    line: Line
+    marker: str
+    marker_start: int
+    no: int | None
+
+
+def logical_lines(mt: str) -> list[Line]:
+    """Lines of the text; a long flattened line is cut where a space stands for a break."""
+    lines: list[Line] = []
+    pos = 0
+    for raw in mt.split("\n"):
+        start, end = pos, pos + len(raw)
+        pos = end + 1
+        if end - start > pat.FLAT_LINE_MIN:
+            cuts = [m.start() for m in pat.FLAT_BREAK.finditer(mt, start, end)]
+            if len(cuts) >= 2:
+                bounds = [start, *cuts, end]
+                for a, b in pairwise(bounds):
+                    while a < b and mt[a] == " ":
+                        a += 1
+                    lines.append(Line(a, b))
+                continue
+        lines.append(Line(start, end))
+    return lines
+
+
+def _strip_span(text: str, start: int, end: int, chars: str = pat.TRAILING) -> tuple[int, int]:
+    while start < end and text[start] in " \n":
+        start += 1
+    while end > start and text[end - 1] in chars:
+        end -= 1
+    return start, end
+
+
+# --- header, title and footer ---------------------------------------------------------
+
+
+def find_header_and_title(mt: str, lines: list[Line]) -> tuple[int, Line | None]:
+    """End offset of the leading page furniture, and the title line if there is one."""
+    body_start = 0
+    title: Line | None = None
+    for line in lines[:40]:
+        s = mt[line.start : line.end].strip()
+        if not s:
+            continue
+        if pat.META_LINE.search(s) and len(s) < 120:
+            body_start = line.end
+            continue
+        is_heading = pat.H1.match(s) or pat.H2.match(s)
+        if title is None and not is_heading and len(s) <= 90 and "。" not in s and pat.TITLE_HINT.search(s):
+            title = Line(*_strip_span(mt, line.start, line.end, " "))
+            body_start = line.end
+            continue
+        if title is None and not is_heading and len(s) <= 14 and not re.search(r"[。,;:]", s):
+            body_start = line.end  # navigation crumbs and widget labels
+            continue
+        break
+    return body_start, title
+
+
+def find_footer(mt: str, lines: list[Line]) -> tuple[int | None, int | None]:
+    """(footer start, signature start): the contact block, signature and page furniture at the end."""
+    footer_start = signature_start = None
+    for line in reversed(lines):
+        s = mt[line.start : line.end].strip()
+        if not s:
+            continue
+        is_signature = (
+            len(s) <= 45 and "。" not in s and (pat.SIGNATURE_LINE.match(s) or pat.DATE_LINE.match(s))
+        )
+        if is_signature:
+            signature_start = line.start
+        elif not (pat.FOOTER_LINE.search(s) or (pat.META_LINE.search(s) and len(s) < 80)):
+            break
+        footer_start = line.start
+    return footer_start, signature_start
+
+
+# --- headings and problems ------------------------------------------------------------
+
+
+def _heading_in(mt: str, line: Line) -> _Heading | None:
+    s = mt[line.start : line.end]
+    for level, regex in ((1, pat.H1), (2, pat.H2)):
+        m = regex.match(s)
+        if not m:
+            continue
+        rest_start = line.start + m.start("rest")
+        first = re.search(r"[。:;]|(?<=\S) +(?=\S)", mt[rest_start : line.end])
+        if line.end - rest_start <= pat.HEADING_MAX and (
+            first is None or first.end() >= line.end - rest_start
+        ):
+            heading_end = line.end
+        elif first is not None and first.end() <= pat.HEADING_MAX:
+            heading_end = rest_start + first.end()
+        else:
+            return None
+        return _Heading(
+            line, level, m.group("marker").strip(), line.start + m.start("marker"), rest_start, heading_end
+        )
+    return None
+
+
+def _choose_problem_family(mt: str, body: list[Line], planned_lines: set[Line]) -> list[_ProblemStart]:
+    for name, regex in pat.PROBLEM_FAMILIES:
+        found: list[_ProblemStart] = []
+        for line in body:
+            if line in planned_lines:
+                continue
+            m = regex.match(mt[line.start : line.end])
+            if not m:
+                continue
+            head = mt[line.start : min(line.end, line.start + 120)]
+            if name != "labelled_no" and not pat.PROBLEMISH.search(head):
+                continue
+            num = m.groupdict().get("num")
+            marker = m.group("marker")
+            marker_start = line.start + m.start("marker") + (len(marker) - len(marker.lstrip()))
+            found.append(_ProblemStart(line, marker.strip(), marker_start, cn_to_int(num) if num else None))
+        if name == "numbered" and len(found) < 2:
+            continue
+        if found:
+            return found
+    return []
+
+
+def _title_end(mt: str, start: int, line_end: int, labelled: bool) -> int:
+    segment = mt[start:line_end]
+    cut = len(segment)
+    label = pat.ANSWER_LABEL.search(segment)
+    if label and label.start() > 0:
+        cut = label.start()
+    enum = re.search(rf"(?<=[。;:, ])[ ]*{pat.CN}是|(?<=[。;: ])[ ]*\(1\)|[①]", segment)
+    if enum:
+        cut = min(cut, enum.start())
+    if labelled:
+        stop = segment.find("。", 0, cut)
+        return start + (stop + 1 if stop >= 0 else _rstrip_len(segment[:cut]))
+    m = pat.TITLE_END.search(segment, 0, cut)
+    if m:
+        return start + m.end()
+    return start + _rstrip_len(segment[:cut])
+
+
+def _rstrip_len(s: str) -> int:
+    return len(s.rstrip(" ,;:"))
+
+
+# --- measures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    marker: str
+    start: int
+    end: int
+
+
+def _line_end(mt: str, pos: int, limit: int) -> int:
+    nl = mt.find("\n", pos, limit)
+    return limit if nl < 0 else nl
+
+
+def _next_ordinal(
+    mt: str, family: str, regex: re.Pattern[str], want: int, after: int, limit: int
+) -> re.Match | None:
+    for m in regex.finditer(mt, after, limit):
+        if family == "sequence_words":
+            if pat.SEQUENCE_ORDER[m.group("num")] > 1:
+                return m
+            continue
+        if cn_to_int(m.group("num")) == want:
+            return m
+    if family == "cn_shi":  # 一是…二是 may run on with no stop in between
+        wanted = f"{_int_to_cn(want)}是"
+        pos = mt.find(wanted, after, limit)
+        while pos > 0:
+            before = mt[pos - 1]
+            if before not in pat.RUN_ON_EXCLUDED_BEFORE and before not in pat.CN_DIGITS:
+                return pat.RUN_ON_MARKER.match(mt, pos, limit)
+            pos = mt.find(wanted, pos + 1, limit)
+    return None
+
+
+def _int_to_cn(n: int) -> str:
+    digits = pat.CN_DIGITS
+    if n <= 10:
+        return digits[n - 1]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens - 1]) + "十" + (digits[ones - 1] if ones else "")
+
+
+def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
+    """Runs of enumerated items (一是…二是…, （1）…, ①…) between ``start`` and ``end``.
+
+    The family whose first item comes first wins; each following item must carry the
+    next ordinal of the same family, so nested lists inside an item do not cut it.
+    """
+    runs: list[list[_Item]] = []
+    pos = start
+    while pos < end:
+        first: tuple[int, str, re.Pattern[str], re.Match] | None = None
+        for family, regex in pat.ENUM_FAMILIES:
+            for m in regex.finditer(mt, pos, end):
+                num = m.group("num")
+                if (family == "sequence_words" and num == "首先") or (
+                    family != "sequence_words" and cn_to_int(num) == 1
+                ):
+                    if first is None or m.start() < first[0]:
+                        first = (m.start(), family, regex, m)
+                    break
+        if first is None:
+            break
+        _, family, regex, m = first
+        matches = [m]
+        want = 2
+        while True:
+            nxt = _next_ordinal(mt, family, regex, want, matches[-1].end(), end)
+            if nxt is None or (
+                _line_end(mt, matches[-1].start(), end) < nxt.start()
+                and family != "cn_shi"
+                and _blocked(mt, matches[-1].start(), nxt.start())
+            ):
+                break
+            matches.append(nxt)
+            want += 1
+            if family == "sequence_words" and nxt.group("num") == "最后":
+                break
+        items = []
+        for i, mm in enumerate(matches):
+            item_end = _line_end(mt, mm.start(), end)
+            if i + 1 < len(matches):
+                item_end = (
+                    min(item_end, matches[i + 1].start()) if matches[i + 1].start() > mm.start() else item_end
+                )
+                item_end = (
+                    matches[i + 1].start()
+                    if _line_end(mt, mm.start(), end) >= matches[i + 1].start()
+                    else item_end
+                )
+            if i + 1 == len(matches):
+                tail = pat.RUN_TAIL.search(mt, mm.end(), item_end)
+                item_end = tail.start() if tail else item_end
+            items.append(_Item(mm.group("marker"), mm.start(), item_end))
+        runs.append(items)
+        pos = max(items[-1].end, matches[-1].end())
+    return runs
+
+
+def _blocked(mt: str, a: int, b: int) -> bool:
+    """Items of one run sit on consecutive lines; a heading between them ends the run."""
+    between = mt[a:b]
+    return bool(re.search(rf"\n[ ]*(?:{pat.CN}[、.]|\({pat.CN}\))", between))
+
+
+def _sentences(mt: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    pos = start
+    for m in pat.SENTENCE_SPLIT.finditer(mt, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    return [(a, b) for a, b in (_strip_span(mt, a, b) for a, b in out) if b > a]
+
+
+def _is_action_sentence(s: str) -> bool:
+    if pat.NOT_A_MEASURE.search(s) or not pat.ACTION_CUE.search(s):
+        return False
+    if pat.EXPLANATION_START.match(s) and not pat.EXPLANATION_OVERRIDE.search(s):
+        return False
+    return not (len(s) < 8 or (pat.H1.match(s) or pat.H2.match(s)))
+
+
+def measure_spans(mt: str, start: int, end: int, *, answer: bool = False) -> list[tuple[int, int, int, bool]]:
+    """(marker length, start, end, planned_hint) of the measures reported between two offsets.
+
+    Enumerated items are measures; outside them each action sentence is one, and a
+    sentence opening with 下一步 makes it and the rest of its paragraph planned. In a
+    problem's ``answer`` the text before the first item is explanation, so only a status
+    line (整改情况：已完成整改) counts there.
+    """
+    out: list[tuple[int, int, int, bool]] = []
+    pos = start
+    for i, run in enumerate(enumeration_runs(mt, start, end)):
+        if i == 0 and answer:
+            out += [m for m in _sentence_measures(mt, pos, run[0].start) if m[0] < 0]
+        else:
+            out += _sentence_measures(mt, pos, run[0].start)
+        for item in run:
+            a, b = _strip_span(mt, item.start, item.end)
+            if b > a:
+                out.append((len(item.marker), a, b, False))
+        pos = run[-1].end
+    out += _sentence_measures(mt, pos, end)
+    return [(max(0, k), a, b, planned) for k, a, b, planned in out]
+
+
+def _sentence_measures(mt: str, start: int, end: int) -> list[tuple[int, int, int, bool]]:
+    """Action sentences between two offsets; a status line gets marker length -1."""
+    out = []
+    planned_from = None
+    for a, b in _sentences(mt, start, end):
+        s = mt[a:b]
+        if pat.PLANNED_START.match(s):
+            planned_from = a
+        if planned_from is not None and "\n" in mt[planned_from:a]:
+            planned_from = None
+        status = pat.STATUS_LINE.match(s)
+        if status:
+            out.append((-1, a + status.start("status"), b, False))
+        elif _is_action_sentence(s):
+            out.append((0, a, b, planned_from is not None))
+    return out
+
+
+def _status(mt: str, start: int, end: int) -> str | None:
+    region = mt[start:end]
+    m = pat.STATUS_LABEL.search(region)
+    if m:
+        return "completed" if pat.STATUS_COMPLETED.search(m.group("status")) else "ongoing"
+    if re.search(r"正在整改|持续整改|整改中|部分整改|阶段性完成|未完成整改", region):
+        return "ongoing"
+    if re.search(r"已(?:全部)?完成整改|已整改(?:到位|完成|完毕)|已办结|已销号", region):
+        return "completed"
+    return None
+
+
+def problems_stated(mt: str, start: int, end: int) -> int | None:
+    m = pat.PROBLEMS_STATED.search(mt, start, end)
+    if not m:
+        return None
+    count = m.group("count") or m.group("count2") or m.group("count3")
+    return int(count) if count else None
+
+
+# --- the stage ------------------------------------------------------------------------
+
+
+def parse_structure(source: Text) -> Notice:
+    """Find sections, problems, measures and segments of one notice."""
+    mt, doc_id = source.match_text, source.doc_id
+    lines = logical_lines(mt)
+    body_start, title_line = find_header_and_title(mt, lines)
+    footer_start, signature_start = find_footer(mt, lines)
+    if footer_start is not None and footer_start < body_start:
+        footer_start = signature_start = None
+    limit = (
+        signature_start
+        if signature_start is not None
+        else footer_start
+        if footer_start is not None
+        else len(mt)
+    )
+    body_end = footer_start if footer_start is not None else len(mt)
+    body = [ln for ln in lines if ln.start >= body_start and ln.end <= body_end and ln.end > ln.start]
+
+    headings = [h for h in (_heading_in(mt, ln) for ln in body) if h is not None]
+    planned_lines: set[Line] = set()
+    for i, h in enumerate(headings):
+        if h.level == 1 and pat.PLANNED_HEADING.search(mt[h.heading_start : h.heading_end]):
+            nxt = next((g.line.start for g in headings[i + 1 :] if g.level == 1), limit)
+            planned_lines |= {ln for ln in body if h.line.start <= ln.start < nxt}
+    problem_starts = _choose_problem_family(mt, body, planned_lines)
+    problem_lines = {p.line for p in problem_starts}
+    headings = [h for h in headings if h.line not in problem_lines]
+
+    sections = _build_sections(source.text, doc_id, headings, limit)
+    problems = _build_problems(mt, source.text, doc_id, problem_starts, headings, sections, limit)
+
+    measures: list[Measure] = []
+    for p in problems:
+        for k, (marker_len, a, b, _) in enumerate(
+            measure_spans(mt, p.title_end, p.end, answer=True), start=1
+        ):
+            marker = source.text[a : a + marker_len] or None
+            measures.append(
+                Measure(
+                    f"{p.problem_id}m{k}",
+                    Scope.PROBLEM,
+                    p.problem_id,
+                    p.section_id,
+                    k,
+                    marker,
+                    source.text[a:b],
+                    a,
+                    b,
+                )
+            )
+    measures += _free_measures(mt, source.text, doc_id, body, headings, problems, sections, title_line)
+    measures.sort(key=lambda m: m.start)
+
+    notice = Notice(source=source, sections=sections, problems=problems, measures=measures)
+    first_part = problems[0].start if problems else limit
+    notice.fields.problems_stated = problems_stated(mt, body_start, first_part)
+    if pat.ALL_COMPLETED.search(mt, body_start, first_part):
+        for p in problems:
+            p.status = p.status or "completed"
+    notice.segments = _segments(
+        mt, doc_id, body_start, title_line, headings, problems, measures, footer_start
+    )
+    notice.parse_status = _parse_status(sections, problems, measures)
+    return notice
+
+
+def _build_sections(text: str, doc_id: str, headings: list[_Heading], limit: int) -> list[Section]:
+    sections: list[Section] = []
+    for i, h in enumerate(headings):
+        end = next((g.line.start for g in headings[i + 1 :] if g.level <= h.level), limit)
+        parent = next(
+            (s for s in reversed(sections) if s.level < h.level and s.start <= h.line.start < s.end), None
+        )
+        heading = text[h.heading_start : h.heading_end].strip()
+        sections.append(
+            Section(
+                section_id=f"{doc_id}:s{i + 1}",
+                parent_id=parent.section_id if parent else None,
+                level=h.level,
+                marker=text[h.marker_start : h.marker_start + len(h.marker)],
+                heading=heading,
+                start=h.marker_start,
+                end=max(end, h.heading_end),
+                heading_end=h.heading_end,
+            )
+        )
+    for s in sections:
+        if s.level == 1 and pat.PLANNED_HEADING.search(s.heading):
+            s.role = "planned"
+    return sections
+
+
+def _innermost(sections: list[Section], pos: int) -> Section | None:
+    inside = [s for s in sections if s.start <= pos < s.end]
+    return max(inside, key=lambda s: s.level) if inside else None
+
+
+def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list[Problem]:
+    problems: list[Problem] = []
+    boundaries = sorted({p.marker_start for p in starts} | {h.marker_start for h in headings} | {limit})
+    for i, ps in enumerate(starts):
+        end = next(b for b in boundaries if b > ps.marker_start) if ps.marker_start < limit else len(mt)
+        title_start = ps.marker_start + len(ps.marker)
+        while title_start < ps.line.end and mt[title_start] == " ":
+            title_start += 1
+        labelled = bool(re.match(r"问题|\(", ps.marker)) or bool(
+            re.match(r"(?:反馈|巡[察视]|审计)?(?:指出的?)?问题[ ]*:", mt[title_start:])
+        )
+        title_end = _title_end(mt, title_start, min(ps.line.end, end), labelled)
+        section = _innermost(sections, ps.marker_start)
+        category = None
+        if section is not None and not pat.GENERIC_CONTAINER.fullmatch(section.heading):
+            category = section.heading
+        if section is not None:
+            for s in sections:
+                if s.start <= ps.marker_start < s.end and s.role != "planned":
+                    s.role = "problems"
+        no = ps.no if ps.no is not None else i + 1
+        pid = f"{doc_id}:p{i + 1}"
+        problems.append(
+            Problem(
+                problem_id=pid,
+                section_id=section.section_id if section else None,
+                category=category,
+                no=no,
+                marker=text[ps.marker_start : ps.marker_start + len(ps.marker)],
+                title=text[title_start:title_end],
+                title_start=title_start,
+                title_end=title_end,
+                start=ps.marker_start,
+                end=end,
+                status=_status(mt, ps.marker_start, end),
+            )
+        )
+    return problems
+
+
+def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_line) -> list[Measure]:
+    """General and planned measures: actions reported outside the problem-by-problem part."""
+    heading_at = {h.line: h for h in headings}
+    spans: list[tuple[str | None, int, int, Scope, str | None]] = []
+    for line in body:
+        if title_line is not None and line.start <= title_line.start < line.end:
+            continue
+        a = line.start
+        if line in heading_at:
+            a = heading_at[line].heading_end
+        if any(p.start <= a < p.end for p in problems) or a >= line.end:
+            continue
+        section = _innermost(sections, a)
+        in_planned = any(s.role == "planned" and s.start <= a < s.end for s in sections)
+        for marker_len, ms, me, planned_hint in measure_spans(mt, a, line.end):
+            scope = Scope.PLANNED if in_planned or planned_hint else Scope.GENERAL
+            spans.append(
+                (text[ms : ms + marker_len] or None, ms, me, scope, section.section_id if section else None)
+            )
+    out: list[Measure] = []
+    counters = {Scope.GENERAL: 0, Scope.PLANNED: 0}
+    for marker, ms, me, scope, section_id in sorted(spans, key=lambda s: s[1]):
+        counters[scope] += 1
+        prefix = "g" if scope is Scope.GENERAL else "n"
+        out.append(
+            Measure(
+                f"{doc_id}:{prefix}{counters[scope]}",
+                scope,
+                None,
+                section_id,
+                counters[scope],
+                marker,
+                text[ms:me],
+                ms,
+                me,
+            )
+        )
+    return out
+
+
+def _segments(
+    mt, doc_id, body_start, title_line, headings, problems, measures, footer_start
+) -> list[Segment]:
+    """Tile the text: every character in exactly one segment."""
+    spans: list[tuple[int, int, SegmentKind]] = []
+    if title_line is not None:
+        spans.append((title_line.start, title_line.end, SegmentKind.TITLE))
+    for h in headings:
+        spans.append((h.marker_start, h.heading_end, SegmentKind.SECTION_HEADING))
+    for p in problems:
+        spans.append((p.start, p.title_end, SegmentKind.PROBLEM_TITLE))
+    for m in measures:
+        spans.append((m.start, m.end, SegmentKind.MEASURE))
+    end_of_text = len(mt)
+    if footer_start is not None:
+        spans.append((footer_start, end_of_text, SegmentKind.FOOTER))
+    spans.sort()
+    first_heading = min(
+        [h.marker_start for h in headings] + [p.start for p in problems] + [footer_start or end_of_text]
+    )
+    tiles: list[tuple[int, int, SegmentKind]] = []
+    pos = 0
+    for a, b, kind in spans:
+        a = max(a, pos)
+        if b <= a:
+            continue
+        if a > pos:
+            tiles.extend(_gap_tiles(mt, pos, a, body_start, first_heading))
+        tiles.append((a, b, kind))
+        pos = b
+    if pos < end_of_text:
+        tiles.extend(_gap_tiles(mt, pos, end_of_text, body_start, first_heading))
+    return [Segment(f"{doc_id}:t{i + 1}", kind, a, b) for i, (a, b, kind) in enumerate(tiles)]
+
+
+def _gap_tiles(
+    mt: str, a: int, b: int, body_start: int, first_heading: int
+) -> list[tuple[int, int, SegmentKind]]:
+    out = []
+    if a < body_start:
+        out.append((a, min(b, body_start), SegmentKind.HEADER))
+        a = min(b, body_start)
+    if a >= b:
+        return out
+    content = mt[a:b]
+    if not re.search(r"[\w\u4e00-\u9fff]", content):
+        out.append((a, b, SegmentKind.BOILERPLATE))
+    elif b <= first_heading:
+        out.append((a, b, SegmentKind.INTRO))
+    else:
+        out.append((a, b, SegmentKind.NARRATIVE))
+    return out
+
+
+def _parse_status(sections, problems, measures) -> ParseStatus:
+    if not problems and not sections and not measures:
+        return ParseStatus.UNSTRUCTURED
+    if problems and measures:
+        answered = {m.problem_id for m in measures if m.problem_id}
+        return ParseStatus.OK if all(p.problem_id in answered for p in problems) else ParseStatus.PARTIAL
+    if not problems and not sections:
+        return ParseStatus.UNSTRUCTURED
+    return ParseStatus.PARTIAL

@@ -1,0 +1,336 @@
+"""Stage 4, write: ``Notice`` objects → the tidy tables of SCHEMA.md, written atomically.
+
+Only this stage writes files. Every table has a fixed pyarrow schema, so an empty table
+still has its typed columns, and a second run writes byte-identical ids. Each file is
+written under a temporary name in the output folder and renamed into place, so a run that
+is killed leaves the previous table, never half of a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipeline.types import ErrorRecord, Notice
+
+S, INT, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": pa.schema(
+        [
+            ("doc_id", S),
+            ("source_paths", pa.list_(S)),
+            ("format", S),
+            ("encoding", S),
+            ("text", S),
+            ("chars", INT),
+            ("title", S),
+            ("publish_time", S),
+            ("source", S),
+            ("issuing_org", S),
+            ("signing_date", S),
+            ("inspection_kind", S),
+            ("inspection_round", S),
+            ("inspection_body", S),
+            ("inspected_unit", S),
+            ("inspection_start", S),
+            ("inspection_end", S),
+            ("feedback_date", S),
+            ("problems_stated", INT),
+            ("problems_found", INT),
+            ("measures_found", INT),
+            ("parse_status", S),
+            ("duplicate_of", S),
+            ("pipeline_version", S),
+            ("model_id", S),
+        ]
+    ),
+    "sections": pa.schema(
+        [
+            ("doc_id", S),
+            ("section_id", S),
+            ("parent_id", S),
+            ("level", INT),
+            ("marker", S),
+            ("heading", S),
+            ("start", INT),
+            ("end", INT),
+        ]
+    ),
+    "problems": pa.schema(
+        [
+            ("doc_id", S),
+            ("problem_id", S),
+            ("section_id", S),
+            ("category", S),
+            ("focus_area", S),
+            ("no", INT),
+            ("marker", S),
+            ("title", S),
+            ("status", S),
+            ("start", INT),
+            ("end", INT),
+        ]
+    ),
+    "measures": pa.schema(
+        [
+            ("doc_id", S),
+            ("measure_id", S),
+            ("scope", S),
+            ("problem_id", S),
+            ("section_id", S),
+            ("ordinal", INT),
+            ("marker", S),
+            ("text", S),
+            ("start", INT),
+            ("end", INT),
+        ]
+    ),
+    "measure_labels": pa.schema(
+        [("doc_id", S), ("measure_id", S), ("label", S), ("score", F), ("predicted", B), ("source", S)]
+    ),
+    "entities": pa.schema(
+        [
+            ("doc_id", S),
+            ("entity_id", S),
+            ("measure_id", S),
+            ("problem_id", S),
+            ("type", S),
+            ("text", S),
+            ("start", INT),
+            ("end", INT),
+            ("value", S),
+            ("value_num", F),
+            ("unit", S),
+            ("date_start", S),
+            ("date_end", S),
+            ("approx", B),
+        ]
+    ),
+    "segments": pa.schema([("doc_id", S), ("segment_id", S), ("kind", S), ("start", INT), ("end", INT)]),
+    "errors": pa.schema([("source_path", S), ("stage", S), ("error_type", S), ("message", S)]),
+}
+TABLES = tuple(SCHEMAS)
+
+
+def _rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
+    doc_id, f = notice.doc_id, notice.fields
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    rows["documents"].append(
+        {
+            "doc_id": doc_id,
+            "source_paths": list(notice.source.source_paths),
+            "format": notice.source.format,
+            "encoding": notice.source.encoding,
+            "text": notice.text,
+            "chars": len(notice.text),
+            "title": f.title,
+            "publish_time": f.publish_time,
+            "source": f.source,
+            "issuing_org": f.issuing_org,
+            "signing_date": f.signing_date,
+            "inspection_kind": f.inspection_kind,
+            "inspection_round": f.inspection_round,
+            "inspection_body": f.inspection_body,
+            "inspected_unit": f.inspected_unit,
+            "inspection_start": f.inspection_start,
+            "inspection_end": f.inspection_end,
+            "feedback_date": f.feedback_date,
+            "problems_stated": f.problems_stated,
+            "problems_found": len(notice.problems),
+            "measures_found": len(notice.measures),
+            "parse_status": str(notice.parse_status),
+            "duplicate_of": notice.duplicate_of,
+            "pipeline_version": pipeline_version,
+            "model_id": notice.model_id,
+        }
+    )
+    for s in notice.sections:
+        rows["sections"].append(
+            {
+                "doc_id": doc_id,
+                "section_id": s.section_id,
+                "parent_id": s.parent_id,
+                "level": s.level,
+                "marker": s.marker,
+                "heading": s.heading,
+                "start": s.start,
+                "end": s.end,
+            }
+        )
+    for p in notice.problems:
+        rows["problems"].append(
+            {
+                "doc_id": doc_id,
+                "problem_id": p.problem_id,
+                "section_id": p.section_id,
+                "category": p.category,
+                "focus_area": p.focus_area,
+                "no": p.no,
+                "marker": p.marker,
+                "title": p.title,
+                "status": p.status,
+                "start": p.start,
+                "end": p.end,
+            }
+        )
+    for m in notice.measures:
+        rows["measures"].append(
+            {
+                "doc_id": doc_id,
+                "measure_id": m.measure_id,
+                "scope": str(m.scope),
+                "problem_id": m.problem_id,
+                "section_id": m.section_id,
+                "ordinal": m.ordinal,
+                "marker": m.marker,
+                "text": m.text,
+                "start": m.start,
+                "end": m.end,
+            }
+        )
+    for lab in notice.labels:
+        rows["measure_labels"].append(
+            {
+                "doc_id": doc_id,
+                "measure_id": lab.measure_id,
+                "label": lab.label,
+                "score": lab.score,
+                "predicted": lab.predicted,
+                "source": lab.source,
+            }
+        )
+    for e in notice.entities:
+        rows["entities"].append(
+            {
+                "doc_id": doc_id,
+                "entity_id": e.entity_id,
+                "measure_id": e.measure_id,
+                "problem_id": e.problem_id,
+                "type": str(e.type),
+                "text": e.text,
+                "start": e.start,
+                "end": e.end,
+                "value": e.value,
+                "value_num": e.value_num,
+                "unit": e.unit,
+                "date_start": e.date_start,
+                "date_end": e.date_end,
+                "approx": e.approx,
+            }
+        )
+    for seg in notice.segments:
+        rows["segments"].append(
+            {
+                "doc_id": doc_id,
+                "segment_id": seg.segment_id,
+                "kind": str(seg.kind),
+                "start": seg.start,
+                "end": seg.end,
+            }
+        )
+    return rows
+
+
+def to_arrow(
+    notices: Iterable[Notice], errors: Iterable[ErrorRecord], pipeline_version: str
+) -> dict[str, pa.Table]:
+    """Build every table of SCHEMA.md, in document order, with its fixed schema."""
+    collected: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for notice in notices:
+        for name, rows in _rows_for(notice, pipeline_version).items():
+            collected[name].extend(rows)
+    collected["errors"] = [
+        {
+            "source_path": e.source_path,
+            "stage": str(e.stage),
+            "error_type": e.error_type,
+            "message": e.message,
+        }
+        for e in errors
+    ]
+    return {name: pa.Table.from_pylist(rows, schema=SCHEMAS[name]) for name, rows in collected.items()}
+
+
+def to_frames(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:
+    """pandas views of the tables, with nullable dtypes so missing stays missing."""
+    return {name: table.to_pandas(types_mapper=_pandas_type) for name, table in tables.items()}
+
+
+def _pandas_type(arrow_type: pa.DataType):
+    if arrow_type == pa.string():
+        return pd.StringDtype()
+    if arrow_type == pa.int64():
+        return pd.Int64Dtype()
+    if arrow_type == pa.bool_():
+        return pd.BooleanDtype()
+    if arrow_type == pa.float64():
+        return pd.Float64Dtype()
+    return None
+
+
+def write_tables(
+    tables: dict[str, pa.Table], out_dir: Path, fmt: str = "parquet", manifest: dict | None = None
+) -> list[Path]:
+    """Write every table (and ``manifest.json``) into ``out_dir``; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = out_dir / f"{name}.{fmt}"
+        _atomic(path, lambda tmp, table=table: _write_one(table, tmp, fmt))
+        written.append(path)
+    if manifest is not None:
+        path = out_dir / "manifest.json"
+        payload = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+        _atomic(path, lambda tmp: tmp.write_text(payload + "\n", encoding="utf-8"))
+        written.append(path)
+    return written
+
+
+def _write_one(table: pa.Table, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        pq.write_table(table, path, compression="zstd")
+    elif fmt == "csv":
+        # CSV has no list type: list columns are written as JSON arrays.
+        for i, field in enumerate(table.schema):
+            if pa.types.is_list(field.type):
+                as_json = [
+                    json.dumps(v, ensure_ascii=False) if v is not None else None
+                    for v in table.column(i).to_pylist()
+                ]
+                table = table.set_column(i, field.name, pa.array(as_json, pa.string()))
+        pacsv.write_csv(table, path)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_tables(out_dir: Path) -> dict[str, pd.DataFrame]:
+    """Read the tables a run wrote (parquet or CSV) back as DataFrames."""
+    out_dir = Path(out_dir)
+    frames = {}
+    for name in TABLES:
+        if (p := out_dir / f"{name}.parquet").exists():
+            frames[name] = to_frames({name: pq.read_table(p)})[name]
+        elif (p := out_dir / f"{name}.csv").exists():
+            frames[name] = pd.read_csv(p, dtype_backend="pyarrow")
+    return frames

@@ -1,0 +1,118 @@
+"""Decoding, HTML extraction and normalisation."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import ingest
+from pipeline.types import ErrorStage, PipelineError
+
+NOTICE = "关于巡察整改进展情况的通报\n一、整改情况\n1.针对台账不全的问题。一是补齐台账；二是开展自查。\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (NOTICE.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + NOTICE.encode("utf-8"), "utf-8-sig"),
+        (NOTICE.encode("gb18030"), "gb18030"),
+        (NOTICE.encode("utf-16"), "utf-16"),
+        (NOTICE.encode("utf-16-le"), "utf-16-le"),
+        (NOTICE.encode("big5", errors="ignore").replace(b"\n", b"\r\n") * 3, "big5"),
+    ],
+)
+def test_decodes_every_encoding_to_the_same_text(data, encoding):
+    text = ingest.text_from_bytes(data)
+    assert text.encoding.lower().replace("_", "-") == encoding
+    assert "整改" in text.text or "整改" in text.match_text
+    assert "\r" not in text.text
+
+
+def test_truncated_utf8_is_still_utf8():
+    data = NOTICE.encode("utf-8")[:-2]
+    text = ingest.text_from_bytes(data)
+    assert text.encoding == "utf-8 (repaired)"
+    assert text.text.startswith("关于巡察整改")
+
+
+@pytest.mark.parametrize(
+    ("data", "stage", "error_type"),
+    [
+        (b"", ErrorStage.READ, "EmptyFile"),
+        (b"  \n\n ", ErrorStage.READ, "EmptyFile"),
+        (b"PK\x03\x04" + bytes(range(256)), ErrorStage.DECODE, "BinaryFile"),
+        (bytes(range(256)) * 4, ErrorStage.DECODE, "BinaryFile"),
+        (bytes([0x80, 0xFF, 0x41, 0x9F, 0xFE, 0x81]) * 50, ErrorStage.DECODE, "UnknownEncoding"),
+    ],
+)
+def test_bad_bytes_raise_a_named_error(data, stage, error_type):
+    with pytest.raises(PipelineError) as info:
+        ingest.text_from_bytes(data, name="bad.txt")
+    assert info.value.stage == stage
+    assert info.value.error_type == error_type
+    assert info.value.message.startswith("bad.txt: ")
+    assert "\n" not in info.value.message
+
+
+def test_crlf_bom_and_invisible_characters_are_normalised():
+    data = "\ufeff标题\r\n正文\u200b一句。\r\n\r\n\r\n\r\n下一段。  \r\n".encode()
+    assert ingest.text_from_bytes(data).text == "标题\n正文一句。\n\n下一段。"
+
+
+def test_pdf_hard_wraps_are_joined_and_page_numbers_dropped():
+    para = (
+        "根据县委统一部署县委第二巡察组对我局开展了常规巡察并反馈了意见"
+        "现将整改情况通报如下各项措施均已落实到位。"
+    )
+    wrapped = "\n".join(para[i : i + 20] for i in range(0, len(para), 20))
+    text = "\n\n".join([wrapped] * 4) + "\n\n— 2 —\n\n" + "\n\n".join([wrapped] * 4)
+    out = ingest.normalise(text)
+    assert out.split("\n\n") == [para] * 8
+
+
+def test_short_lines_are_not_joined():
+    text = "一、组织领导\n成立领导小组。\n二、问题整改\n1.针对台账的问题。"
+    assert ingest.normalise(text) == text
+
+
+def test_match_form_folds_traditional_and_width_keeping_length():
+    text = "關於巡察整改進展情況的通報（一）：１。"
+    folded = ingest.match_form(text)
+    assert folded == "关于巡察整改进展情况的通报(一):1。"
+    assert len(folded) == len(text)
+
+
+def test_html_keeps_article_and_disclosure_block_and_drops_furniture():
+    html = """<html><head><title>t</title><style>p{}</style><script>var a=1;</script></head><body>
+    <div class="nav"><a href="/">首页</a><a>政务公开</a></div>
+    <table class="xxgk"><tr><td>索引号：</td><td>11341800-2024-0001</td></tr>
+    <tr><td>发布机构：</td><td>某县某局</td></tr></table>
+    <div class="article"><p>关于巡察整改情况的通报</p><p>一、整改情况</p>
+    <p>1.针对<span>台账</span>不全的问题。一是补齐台账。</p></div>
+    <div class="share">分享到：微信</div><div class="footer">主办单位：某县人民政府</div>
+    <p>【打印本页】【关闭窗口】</p></body></html>"""
+    text = ingest.text_from_bytes(html.encode(), suffix=".html").text
+    assert text.split("\n") == [
+        "索引号： 11341800-2024-0001",
+        "发布机构： 某县某局",
+        "关于巡察整改情况的通报",
+        "一、整改情况",
+        "1.针对台账不全的问题。一是补齐台账。",
+    ]
+
+
+def test_html_without_body_text_is_an_extract_error():
+    with pytest.raises(PipelineError) as info:
+        ingest.text_from_bytes(b"<html><head><title>x</title></head></html>", name="p.html", suffix=".html")
+    assert info.value.stage == ErrorStage.EXTRACT
+
+
+def test_deeply_nested_html_does_not_recurse():
+    html = "<div>" * 5000 + "<p>一、整改情况</p>" + "</div>" * 5000
+    assert ingest.text_from_bytes(html.encode(), suffix=".html").text == "一、整改情况"
+
+
+def test_doc_id_is_hash_of_normalised_text():
+    a = ingest.text_from_bytes(NOTICE.encode("utf-8"))
+    b = ingest.text_from_bytes(NOTICE.replace("\n", "\r\n").encode("gb18030"))
+    assert a.doc_id == b.doc_id and len(a.doc_id) == 16

@@ -12,23 +12,25 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "parse", "run"]
+__all__ = ["__version__", "classify", "parse", "run"]
 
 
-def parse(text_or_path: str | Path):
-    """Parse one notice (a path to a file, or the text itself) into a ``Notice``."""
-    from pipeline import ingest, runner, structure, tag
+def parse(text_or_path: str | Path, model: str | None = None):
+    """Parse one notice (a path to a file, or the text itself) into a ``Notice``.
+
+    ``model`` is a model folder, ``"rules"``, or None for the shipped model.
+    """
+    from pipeline import ingest, structure, tag
 
     is_path = isinstance(text_or_path, Path) or (
         "\n" not in text_or_path and len(text_or_path) < 1024 and Path(text_or_path).is_file()
     )
     text = ingest.read_document(text_or_path) if is_path else ingest.text_from_string(text_or_path)
     notice = structure.parse_structure(text)
-    del runner
-    return tag.Tagger.default()(notice)
+    return tag.Tagger.default(model)(notice)
 
 
-def run(paths, out: str | Path | None = None, format: str = "parquet"):
+def run(paths, out: str | Path | None = None, format: str = "parquet", model: str | None = None):
     """Run the pipeline over files or folders; return the tables as pandas DataFrames.
 
     With ``out`` the tables are also written there, as ``zhenggai run`` does.
@@ -38,5 +40,41 @@ def run(paths, out: str | Path | None = None, format: str = "parquet"):
 
     if isinstance(paths, str | Path):
         paths = [paths]
-    _, tables = runner.run(paths, RunOptions(out=Path(out) if out else None, format=format))
+    options = RunOptions(out=Path(out) if out else None, format=format, model=model)
+    _, tables = runner.run(paths, options)
     return write.to_frames(tables)
+
+
+def classify(texts, model: str | None = None):
+    """Label any measure texts, no notice needed: a tidy frame, one row per text and label.
+
+    Columns: ``text_id`` (position in ``texts``), ``text``, ``label``, ``score``,
+    ``predicted``, ``source`` (the model id).
+
+    >>> import pipeline
+    >>> frame = pipeline.classify(["一是召开党组会议，研究部署整改工作"])
+    >>> sorted(frame[frame.predicted].label)
+    ['meeting']
+    """
+    import pandas as pd
+
+    from pipeline import tag
+    from pipeline.types import LABELS
+
+    tagger = tag.Tagger.default(model)
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    wide = tagger.classifier.predict_frame(texts)
+    rows = [
+        {
+            "text_id": i,
+            "text": text,
+            "label": label,
+            "score": float(wide[f"score_{label}"].iloc[i]),
+            "predicted": bool(wide[label].iloc[i]),
+            "source": tagger.model_id,
+        }
+        for i, text in enumerate(texts)
+        for label in LABELS
+    ]
+    columns = ["text_id", "text", "label", "score", "predicted", "source"]
+    return pd.DataFrame(rows, columns=columns)

@@ -82,5 +82,170 @@ def run(
         raise typer.Exit(code=1)
 
 
+def _print_table(frame, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if column in ("label", "function") else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    Console(width=140).print(table)
+
+
+@app.command()
+def train(
+    gold: Annotated[
+        Path, typer.Argument(help="Gold table: data/labelled, annotation JSON, parquet/CSV/JSONL.")
+    ] = Path("data/labelled"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")] = Path(
+        "models/measures"
+    ),
+    c: Annotated[
+        float, typer.Option("--C", help="Inverse regularisation of the logistic regressions.")
+    ] = 4.0,
+    folds: Annotated[int, typer.Option("--folds", help="Grouped cross-validation folds.")] = 5,
+    cv: Annotated[bool, typer.Option("--cv/--no-cv", help="Also report grouped cross-validation.")] = True,
+) -> None:
+    """Train the measure classifier and write model.skops, metrics.json and MODEL_CARD.md."""
+    from pipeline import training
+
+    info = training.train(gold, out, C=c, folds=folds, cv=cv)
+    typer.echo(
+        f"model {info['model_id']} · {info['training_data']['measures']} measures · "
+        f"{info['train_seconds']} s → {out}"
+    )
+    if cv:
+        macro = info["cross_validation"]["model"]["macro"]["f1"]
+        rules_macro = info["cross_validation"]["rules"]["macro"]["f1"]
+        typer.echo(f"grouped {folds}-fold CV macro-F1: model {macro:.3f} · rules {rules_macro:.3f}")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold table, or a notice annotation like seed_gold.json.")],
+    model: Annotated[str | None, typer.Option("--model", help="Model folder, or 'rules'.")] = None,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run/--texts",
+            help="For an annotated notice: score through the whole pipeline (default) "
+            "or on the gold measure texts alone.",
+        ),
+    ] = True,
+    min_support: Annotated[
+        int, typer.Option(help="Labels with fewer gold measures are left out of macro.")
+    ] = 5,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON.")] = None,
+) -> None:
+    """Per-label precision, recall, F1, support and confusion counts; macro and micro; model vs rules."""
+    import json as _json
+
+    from pipeline import classifier, rules, tag, training
+    from pipeline.corpus import load_gold
+    from pipeline.types import LABELS
+
+    is_notice = gold.suffix == ".json" and "sections" in _json.loads(gold.read_text(encoding="utf-8"))
+    if is_notice and run:
+        result = training.evaluate_run(gold, model=model)
+        typer.echo(
+            f"{result['measures_found']}/{result['measures_gold']} gold measures found by the pipeline"
+        )
+        tables = {result["model_id"]: result["model"], "rules": result["rules"]}
+    else:
+        frame = load_gold(gold)
+        truth = frame[list(LABELS)].to_numpy()
+        tagger = tag.Tagger.default(model)
+        pred = tagger.classifier.predict_frame(list(frame.text))[list(LABELS)].to_numpy()
+        tables = {
+            tagger.model_id: classifier.evaluate(truth, pred, min_support),
+            "rules": classifier.evaluate(truth, rules.apply_rules(list(frame.text)).to_numpy(), min_support),
+        }
+    for name, table in tables.items():
+        _print_table(table.round(3), f"{name} on {gold.name}")
+    if json_out:
+        json_out.write_text(
+            _json.dumps(
+                {k: v.to_dict(orient="records") for k, v in tables.items()}, ensure_ascii=False, indent=1
+            ),
+            encoding="utf-8",
+        )
+
+
+@app.command()
+def label(
+    inputs: Annotated[list[Path], typer.Argument(help="Notices (files or folders), or one gold table.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write weak labels (parquet) here.")] = None,
+) -> None:
+    """Apply the labelling functions: weak labels plus coverage, overlap and conflicts per function."""
+    from pipeline import rules, runner
+    from pipeline.corpus import load_gold, to_long
+    from pipeline.types import LABELS
+
+    gold = None
+    if len(inputs) == 1 and inputs[0].suffix in (".parquet", ".csv", ".jsonl", ".json"):
+        frame = gold = load_gold(inputs[0])
+    else:
+        _, tables = runner.run(inputs, RunOptions(model="rules"))
+        frame = tables["measures"].to_pandas()[["doc_id", "measure_id", "text"]]
+    texts = list(frame.text)
+    _print_table(rules.summary(texts, gold).round(3), f"labelling functions over {len(texts)} measures")
+    if out is not None:
+        weak = frame[["doc_id", "measure_id"]].copy()
+        votes = rules.apply_rules(texts)
+        for lab in LABELS:
+            weak[lab] = votes[lab].to_numpy()
+        to_long(weak, source=rules.RULES_SOURCE).to_parquet(out, index=False)
+        typer.echo(f"weak labels for {len(texts)} measures → {out}")
+
+
+@app.command("export")
+def export_cmd(
+    to: Annotated[str, typer.Option("--to", help="label-studio, doccano, spacy or parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    source: Annotated[
+        Path, typer.Option("--from", help="A run's output folder, or a gold table.")
+    ] = DEFAULT_OUTPUT,
+    uncertain: Annotated[
+        int | None, typer.Option("--uncertain", help="Only the N least certain measures.")
+    ] = None,
+) -> None:
+    """Write measures with the model's predictions as pre-annotations for an annotation tool."""
+    import json as _json
+
+    from pipeline import export
+    from pipeline.corpus import load_gold
+
+    if source.is_dir() and any(source.glob("measure_labels.*")):
+        frame = export.dataset_from_run(source)
+    else:
+        frame = export.dataset_from_gold(load_gold(source))
+    if uncertain:
+        thresholds = None
+        metrics = Path("models/measures/metrics.json")
+        if metrics.exists():
+            thresholds = _json.loads(metrics.read_text(encoding="utf-8")).get("thresholds")
+        frame = export.least_certain(frame, uncertain, thresholds)
+    path = export.export(frame, to, out)
+    typer.echo(f"{len(frame)} measures → {path}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="A Label Studio JSON export or a doccano JSONL export.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Gold table to write (.parquet or .csv).")],
+) -> None:
+    """Read corrected annotations back into a gold table for train and evaluate."""
+    from pipeline import export
+
+    frame = export.read_doccano(file) if file.suffix == ".jsonl" else export.read_label_studio(file)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    typer.echo(f"{len(frame)} measures → {out}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

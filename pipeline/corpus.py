@@ -1,0 +1,164 @@
+"""Labelled measure tables: read them from any of the shapes people keep them in.
+
+Everything is turned into one wide frame: ``doc_id``, ``measure_id``, ``scope``, ``text``
+and one boolean column per label, so training, evaluation and export share one input.
+Accepted: the annotation JSON files of ``data/labelled/annotations/``, ``seed_gold.json``,
+parquet/CSV tables (wide with a column per label, or a ``labels`` column), JSONL with
+``text`` and ``labels``, and the tables ``zhenggai export --to parquet`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.types import LABELS
+
+LABELLED_DIR = Path("data/labelled")
+
+
+def _wide(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["doc_id", "measure_id", "scope", "problem_no", "text", "labels"])
+    for label in LABELS:
+        frame[label] = frame["labels"].map(lambda ls, label=label: label in (ls or []))
+    unknown = {label for ls in frame["labels"] for label in (ls or []) if label not in LABELS}
+    if unknown:
+        raise ValueError(f"unknown labels {sorted(unknown)}; expected some of {', '.join(LABELS)}")
+    return frame.drop(columns=["labels"])
+
+
+def load_annotation_dir(path: Path) -> pd.DataFrame:
+    """The project's labelled corpus: one JSON file of measures per notice."""
+    rows = []
+    for file in sorted(Path(path).glob("*.json")):
+        doc = json.loads(file.read_text(encoding="utf-8"))
+        doc_id = doc.get("doc") or file.stem
+        for m in doc["measures"]:
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "measure_id": f"{doc_id}:{m['id']}",
+                    "scope": m.get("scope", "problem"),
+                    "problem_no": m.get("problem_no"),
+                    "text": m["text"],
+                    "labels": m.get("labels", []),
+                }
+            )
+    return _wide(rows)
+
+
+def load_seed_gold(path: Path) -> pd.DataFrame:
+    gold = json.loads(Path(path).read_text(encoding="utf-8"))
+    doc_id = Path(gold.get("file", path.name)).stem
+    rows = [
+        {
+            "doc_id": doc_id,
+            "measure_id": f"{doc_id}:{m['id']}",
+            "scope": m.get("scope", "problem"),
+            "problem_no": m.get("problem_no"),
+            "text": m["text"],
+            "labels": m.get("labels", []),
+        }
+        for m in gold["measures"]
+    ]
+    return _wide(rows)
+
+
+def _from_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    if "text" not in frame.columns:
+        raise ValueError(f"{name}: a gold table needs a 'text' column")
+    if "labels" in frame.columns:
+        labels = frame["labels"].map(_as_list)
+    elif set(LABELS) <= set(frame.columns):
+        labels = frame[list(LABELS)].astype(bool).apply(lambda r: [lab for lab in LABELS if r[lab]], axis=1)
+    else:
+        raise ValueError(
+            f"{name}: needs a 'labels' column or one boolean column per label ({', '.join(LABELS)})"
+        )
+    n = len(frame)
+    rows = [
+        {
+            "doc_id": str(frame["doc_id"].iloc[i]) if "doc_id" in frame else name,
+            "measure_id": str(frame["measure_id"].iloc[i]) if "measure_id" in frame else f"{name}:{i}",
+            "scope": frame["scope"].iloc[i] if "scope" in frame else None,
+            "problem_no": None,
+            "text": frame["text"].iloc[i],
+            "labels": labels.iloc[i],
+        }
+        for i in range(n)
+    ]
+    return _wide(rows)
+
+
+def _as_list(value) -> list[str]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):
+            return list(json.loads(value))
+        return [v for v in value.replace(";", ",").replace("|", ",").split(",") if v and v != "other"]
+    return [str(v) for v in value]
+
+
+def load_gold(path: str | Path) -> pd.DataFrame:
+    """Read a gold table of measures with labels, whatever shape it comes in."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "annotations").is_dir():
+            return load_annotation_dir(path / "annotations")
+        return load_annotation_dir(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "measures" in data and "sections" in data:
+            return load_seed_gold(path)
+        if isinstance(data, dict) and "measures" in data:
+            return load_annotation_dir_single(path, data)
+        from pipeline.export import read_label_studio
+
+        return read_label_studio(path)
+    if suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if rows and "label" in rows[0] and "labels" not in rows[0]:
+            from pipeline.export import read_doccano
+
+            return read_doccano(path)
+        return _from_table(pd.DataFrame(rows), path.stem)
+    if suffix == ".parquet":
+        return _from_table(pd.read_parquet(path), path.stem)
+    if suffix == ".csv":
+        return _from_table(pd.read_csv(path), path.stem)
+    raise ValueError(f"{path}: not a gold table (.json, .jsonl, .parquet, .csv or a folder)")
+
+
+def load_annotation_dir_single(path: Path, doc: dict) -> pd.DataFrame:
+    doc_id = doc.get("doc") or path.stem
+    rows = [
+        {
+            "doc_id": doc_id,
+            "measure_id": f"{doc_id}:{m['id']}",
+            "scope": m.get("scope"),
+            "problem_no": m.get("problem_no"),
+            "text": m["text"],
+            "labels": m.get("labels", []),
+        }
+        for m in doc["measures"]
+    ]
+    return _wide(rows)
+
+
+def to_long(frame: pd.DataFrame, source: str = "gold") -> pd.DataFrame:
+    """Wide label columns → the tidy ``measure_labels`` shape (every label, predicted or not)."""
+    long = frame.melt(
+        id_vars=["doc_id", "measure_id"], value_vars=list(LABELS), var_name="label", value_name="predicted"
+    )
+    long["score"] = long["predicted"].astype(float)
+    long["source"] = source
+    order = {m: i for i, m in enumerate(frame["measure_id"])}
+    long["_o"] = long["measure_id"].map(order)
+    long["_l"] = long["label"].map(LABELS.index)
+    long = long.sort_values(["_o", "_l"]).drop(columns=["_o", "_l"]).reset_index(drop=True)
+    return long[["doc_id", "measure_id", "label", "score", "predicted", "source"]]

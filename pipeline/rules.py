@@ -1,0 +1,100 @@
+"""Rule votes for the measure types: weak labels, and the baseline the model must beat.
+
+The labelling functions themselves are data in ``pipeline/patterns/tag.py``; this module
+applies them and summarises them the way weak-supervision tools do (coverage, overlap,
+conflict, and accuracy where gold labels exist).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.ingest import match_form
+from pipeline.patterns.tag import LABELLING_FUNCTIONS
+from pipeline.types import LABELS
+
+RULES_SOURCE = "rules"
+
+
+def vote_matrix(texts: list[str]) -> np.ndarray:
+    """Boolean matrix, one row per text, one column per labelling function."""
+    forms = [match_form(t) for t in texts]
+    return np.array([[lf(f) for lf in LABELLING_FUNCTIONS] for f in forms], dtype=bool).reshape(
+        len(texts), len(LABELLING_FUNCTIONS)
+    )
+
+
+def label_matrix(votes: np.ndarray) -> np.ndarray:
+    """Per label: true when any of its functions voted."""
+    out = np.zeros((votes.shape[0], len(LABELS)), dtype=bool)
+    for j, lf in enumerate(LABELLING_FUNCTIONS):
+        out[:, LABELS.index(lf.label)] |= votes[:, j]
+    return out
+
+
+def apply_rules(texts: list[str]) -> pd.DataFrame:
+    """One row per text: a boolean column per label (the rules' prediction)."""
+    return pd.DataFrame(label_matrix(vote_matrix(texts)), columns=list(LABELS))
+
+
+def _spans(form: str) -> list[tuple[int, int] | None]:
+    out = []
+    for lf in LABELLING_FUNCTIONS:
+        m = lf.pattern.search(form) if lf(form) else None
+        out.append(m.span() if m else None)
+    return out
+
+
+def summary(texts: list[str], gold: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Coverage, overlap and conflicts per function; precision and recall against ``gold``.
+
+    ``overlap``: share of its firings where another function fires on the same text.
+    ``conflicts``: share of its firings where a function of another label claims the
+    same words (overlapping matches), the multi-label form of two rules disagreeing.
+    """
+    votes = vote_matrix(texts)
+    spans = [_spans(match_form(t)) for t in texts]
+    rows = []
+    for j, lf in enumerate(LABELLING_FUNCTIONS):
+        fired = votes[:, j]
+        n = int(fired.sum())
+        others = np.delete(votes, j, axis=1).any(axis=1)
+        conflicts = 0
+        for text_spans in spans:
+            mine = text_spans[j]
+            if mine is None:
+                continue
+            conflicts += any(
+                other is not None
+                and LABELLING_FUNCTIONS[k].label != lf.label
+                and other[0] < mine[1]
+                and mine[0] < other[1]
+                for k, other in enumerate(text_spans)
+            )
+        row = {
+            "function": lf.name,
+            "label": lf.label,
+            "coverage": n / len(texts) if len(texts) else 0.0,
+            "fires": n,
+            "overlap": float((fired & others).sum() / n) if n else 0.0,
+            "conflicts": conflicts / n if n else 0.0,
+        }
+        if gold is not None:
+            truth = gold[lf.label].to_numpy(dtype=bool)
+            row["precision"] = float((fired & truth).sum() / n) if n else None
+            row["recall_of_label"] = float((fired & truth).sum() / truth.sum()) if truth.sum() else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+class RulesClassifier:
+    """The labelling functions behind the classifier interface (score 1.0 or 0.0)."""
+
+    def predict_frame(self, texts: list[str]) -> pd.DataFrame:
+        votes = apply_rules(list(texts))
+        frame = pd.DataFrame({"text": list(texts)})
+        for label in LABELS:
+            frame[f"score_{label}"] = votes[label].astype(float).to_numpy()
+            frame[label] = votes[label].to_numpy()
+        return frame

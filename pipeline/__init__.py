@@ -12,7 +12,7 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "classify", "parse", "run"]
+__all__ = ["__version__", "classify", "nlp", "parse", "run"]
 
 
 def parse(text_or_path: str | Path, model: str | None = None):
@@ -78,3 +78,13 @@ def classify(texts, model: str | None = None):
     ]
     columns = ["text_id", "text", "label", "score", "predicted", "source"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def nlp(segmenter: str = "rjieba"):
+    """The entity stage as a spaCy ``Language``: ``pipeline.nlp()("…").ents``.
+
+    Values (ISO dates, yuan, counts) are in ``doc.user_data["zhenggai_entities"]``.
+    """
+    from pipeline.language import make_nlp
+
+    return make_nlp(segmenter)

@@ -2,7 +2,7 @@
 
 Features are fitted and saved with the model as one ``Pipeline``: character n-grams of the
 measure (simplified, markers and digits masked), jieba word n-grams from the project's
-own tokenizer (with a domain user dictionary; jieba's shared ``dt`` is never touched),
+own segmenter (rjieba with the domain dictionary; see ``segmenter.py``),
 and the votes of the labelling functions. One logistic regression per label gives the
 scores; per-label thresholds are chosen on out-of-fold scores of a cross-validation
 grouped by document, so a notice never informs its own threshold.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,6 @@ from sklearn.utils.validation import check_is_fitted
 from pipeline.ingest import match_form
 from pipeline.types import LABELS
 
-USERDICT = Path(__file__).parent / "resources" / "userdict.txt"
 _MARKER = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+是|\(\d+\)|\d+[).、.]|[①-⑳]|首先|其次|再次|最后|第[一二三四五六七八九十]+)[,:]?"
 )
@@ -42,22 +40,11 @@ def normalise_measure(text: str) -> str:
     return _DIGITS.sub("0", _MARKER.sub("", match_form(text)))
 
 
-@lru_cache(maxsize=1)
-def _jieba_tokenizer():
-    """This process's own jieba tokenizer with the domain dictionary (loaded once)."""
-    import logging
+def segment_words(text: str) -> list[str]:
+    """Words of a normalised measure (rjieba with the domain dictionary), punctuation dropped."""
+    from pipeline.segmenter import shared
 
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.load_userdict(str(USERDICT))
-    return tokenizer
-
-
-def jieba_tokens(text: str) -> list[str]:
-    """Words of a normalised measure, punctuation dropped."""
-    return [t for t in _jieba_tokenizer().lcut(text) if t.strip() and not re.fullmatch(r"[\W_]+", t)]
+    return [t for t in shared("rjieba").cut(text) if t.strip() and not re.fullmatch(r"[\W_]+", t)]
 
 
 class RuleVotes(TransformerMixin, BaseEstimator):
@@ -112,7 +99,7 @@ class MeasureClassifier(ClassifierMixin, BaseEstimator):
             (
                 "words",
                 TfidfVectorizer(
-                    tokenizer=jieba_tokens,
+                    tokenizer=segment_words,
                     preprocessor=normalise_measure,
                     token_pattern=None,
                     lowercase=False,
@@ -240,7 +227,7 @@ def evaluate(truth: np.ndarray, pred: np.ndarray, min_support: int = 0) -> pd.Da
 TRUSTED_TYPES = [
     "pipeline.classifier.MeasureClassifier",
     "pipeline.classifier.RuleVotes",
-    "pipeline.classifier.jieba_tokens",
+    "pipeline.classifier.segment_words",
     "pipeline.classifier.normalise_measure",
 ]
 MODEL_FILE = "model.skops"

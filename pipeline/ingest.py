@@ -302,24 +302,32 @@ def unwrap_hard_wraps(text: str) -> str:
     wrapped = [ln for ln in body if len(ln.strip()) >= full - 3 and ln.rstrip()[-1] not in pat.SENTENCE_END]
     if len(wrapped) < 0.3 * len(body):
         return text
-    kept = [ln for ln in lines if not pat.PAGE_FURNITURE.match(ln)]
     out: list[str] = []
     last_physical: list[str] = []  # the last physical line of each entry of ``out``
-    for line in kept:
+    page_break = False  # a page-number line was dropped since the last text line
+    for line in lines:
+        if pat.PAGE_FURNITURE.match(line):
+            page_break = True
+            continue
         prev_index = len(out) - 1
         while prev_index >= 0 and not out[prev_index].strip():
             prev_index -= 1
-        if prev_index >= 0 and line.strip() and not pat.LINE_START_MARKER.match(line):
+        blanks = len(out) - 1 - prev_index
+        if (
+            prev_index >= 0
+            and line.strip()
+            and not pat.LINE_START_MARKER.match(line)
+            and (blanks == 0 or page_break)
+        ):
             tail = last_physical[prev_index].rstrip()
-            if (
-                len(tail.strip()) >= 0.75 * full
-                and tail[-1] not in pat.SENTENCE_END
-                and len(out) - 1 - prev_index <= 2
-            ):
+            if len(tail.strip()) >= 0.75 * full and tail[-1] not in pat.SENTENCE_END:
                 del out[prev_index + 1 :], last_physical[prev_index + 1 :]
                 out[prev_index] = out[prev_index].rstrip() + line.strip()
                 last_physical[prev_index] = line
+                page_break = False
                 continue
+        if line.strip():
+            page_break = False
         out.append(line)
         last_physical.append(line)
     return "\n".join(out)

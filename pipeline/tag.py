@@ -1,46 +1,60 @@
-"""Stage 3, tag: give every measure its labels, and the notice its fields and entities.
+"""Stage 3, tag: the notice's fields, its entities, and every measure's labels.
 
-The ``Tagger`` owns what this stage loads once (the measure classifier), so a worker
-process builds one and reuses it for every document; nothing lives in module globals.
+The ``Tagger`` owns what this stage loads once (the spaCy pipeline with its segmenter,
+the measure classifier), so a worker process builds one and reuses it for every
+document; nothing lives in module globals. Entities come from feeding the notice's
+paragraphs through ``nlp`` (see ``pipeline/language.py``) with the notice's own dates as
+context, so a date without a year gets the right one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+from pipeline import entities
 from pipeline.config import MODELS_DIR
-from pipeline.types import LABELS, MeasureLabel, Notice
+from pipeline.types import LABELS, Entity, EntityType, MeasureLabel, Notice, SegmentKind
 
 DEFAULT_MODEL = "measures"
+RECOVERY = re.compile(r"追回|挽回|收回|退还|退回|清退|追缴|缴回|上缴|归还")
 
 
 @dataclass
 class Tagger:
-    """Labels measures with ``classifier`` (anything with ``predict_frame(texts)``)."""
+    """Labels measures with ``classifier`` (anything with ``predict_frame(texts)``) and finds entities."""
 
     classifier: object | None = None
     model_id: str | None = None
+    nlp: object | None = field(default=None, repr=False)
 
     @classmethod
     def default(cls, model: str | Path | None = None) -> Tagger:
         """The shipped model, a model folder, or ``"rules"`` for the labelling functions alone."""
         from pipeline import rules
+        from pipeline.language import make_nlp
 
+        nlp = make_nlp()
         if model == "rules":
-            return cls(rules.RulesClassifier(), rules.RULES_SOURCE)
+            return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
         folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
         if not (folder / "model.skops").exists():
             if model:
                 raise FileNotFoundError(f"{folder}: no model.skops here")
-            return cls(rules.RulesClassifier(), rules.RULES_SOURCE)
+            return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
         from pipeline import classifier
 
         clf, info = classifier.load(folder)
-        return cls(clf, info["model_id"])
+        return cls(clf, info["model_id"], nlp)
 
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
+        tag_fields(notice)
+        if self.nlp is not None:
+            notice.entities = find_notice_entities(notice, self.nlp)
+            fill_money_recovered(notice)
         if self.classifier is not None and notice.measures:
             frame = self.classifier.predict_frame([m.text for m in notice.measures])
             scores = frame[[f"score_{label}" for label in LABELS]].to_numpy()
@@ -53,3 +67,139 @@ class Tagger:
                         )
                     )
         return notice
+
+
+def _regions(notice: Notice) -> tuple[int, int | None, int | None]:
+    """(end of the page header and title, start of the footer, start of the first problem)."""
+    body_start = 0
+    for seg in notice.segments:
+        if seg.kind in (SegmentKind.HEADER, SegmentKind.TITLE):
+            body_start = seg.end
+        elif seg.kind != SegmentKind.BOILERPLATE:
+            break
+    footer = next((s.start for s in notice.segments if s.kind == SegmentKind.FOOTER), None)
+    first_problem = notice.problems[0].start if notice.problems else None
+    return body_start, footer, first_problem
+
+
+def _date(iso: str | None) -> date | None:
+    try:
+        return date.fromisoformat(iso) if iso and len(iso) == 10 else None
+    except ValueError:
+        return None
+
+
+def tag_fields(notice: Notice) -> None:
+    """Title, publication, signature, inspection facts, feedback date, stated figures."""
+    mt, text = notice.source.match_text, notice.text
+    body_start, footer, first_problem = _regions(notice)
+    found = entities.document_fields(mt, text, body_start, footer, first_problem)
+    found.problems_stated = notice.fields.problems_stated
+    title = next((s for s in notice.segments if s.kind == SegmentKind.TITLE), None)
+    found.title = text[title.start : title.end].strip() if title else None
+    opening_end = first_problem if first_problem is not None else (footer or len(mt))
+    first_heading = min([s.start for s in notice.sections] + [opening_end])
+    context = entities.DateContext(
+        signing=_date(found.signing_date), publish=_date((found.publish_time or "")[:10])
+    )
+    context.prior_years = entities.explicit_years(mt)
+    opening = entities.find_dates(mt[:first_heading], entities.protected_spans(mt[:first_heading]), context)
+    for e in opening:
+        sentence = _sentence(mt, e.start)
+        if (
+            e.type == EntityType.PERIOD
+            and found.inspection_start is None
+            and re.search("巡[察视]|审计|检查", sentence)
+        ):
+            found.inspection_start, found.inspection_end = e.date_start, e.date_end
+        if (
+            e.type == EntityType.DATE
+            and found.feedback_date is None
+            and "反馈" in sentence[sentence.find(mt[e.start : e.end]) :]
+        ) and e.date_start and len(e.date_start) == 10:
+            found.feedback_date = e.date_start
+    figures = entities.completion_figures(mt, body_start, opening_end)
+    found.problems_completed = _as_int(figures["problems_completed"])
+    found.problems_ongoing = _as_int(figures["problems_ongoing"])
+    found.completion_rate = figures["completion_rate"]
+    found.rules_made = _as_int(figures["rules_made"])
+    found.people_held_accountable = _as_int(figures["people_held_accountable"])
+    notice.fields = found
+
+
+def _as_int(value: float | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _sentence(mt: str, pos: int) -> str:
+    start = max(mt.rfind(ch, 0, pos) for ch in "。;\n") + 1
+    ends = [i for i in (mt.find(ch, pos) for ch in "。;\n") if i >= 0]
+    return mt[start : min(ends) if ends else len(mt)]
+
+
+def find_notice_entities(notice: Notice, nlp) -> list[Entity]:
+    """Entities of every paragraph, through the spaCy pipeline, with notice-level offsets."""
+    from pipeline.language import CONTEXT_KEY, USER_DATA_KEY
+
+    text = notice.text
+    fields = notice.fields
+    prior = entities.explicit_years(notice.source.match_text)
+    paragraphs = []
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            paragraphs.append((pos, line))
+        pos += len(line) + 1
+    docs = []
+    for start, line in paragraphs:
+        doc = nlp.make_doc(line)
+        doc.user_data[CONTEXT_KEY] = entities.DateContext(
+            feedback=_date(fields.feedback_date),
+            signing=_date(fields.signing_date),
+            publish=_date((fields.publish_time or "")[:10]),
+            base=start,
+            prior_years=prior,
+        )
+        docs.append(doc)
+    out: list[Entity] = []
+    measures = sorted(notice.measures, key=lambda m: m.start)
+    for (base, _), doc in zip(paragraphs, nlp.pipe(docs), strict=True):
+        for raw in doc.user_data[USER_DATA_KEY]:
+            start, end = base + raw.start, base + raw.end
+            measure = next((m for m in measures if m.start <= start and end <= m.end), None)
+            problem = next((p for p in notice.problems if p.start <= start < p.end), None)
+            value = raw.value
+            if raw.type in (EntityType.PERSON, EntityType.ORG):
+                value = text[start:end]  # as written: traditional characters stay traditional
+            elif raw.type == EntityType.DOC_TITLE:
+                value = text[start + 1 : end - 1]
+            out.append(
+                Entity(
+                    entity_id=f"{notice.doc_id}:e{len(out) + 1}",
+                    type=raw.type,
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                    value=value,
+                    value_num=raw.value_num,
+                    unit=raw.unit,
+                    date_start=raw.date_start,
+                    date_end=raw.date_end,
+                    approx=raw.approx,
+                    doc_kind=raw.doc_kind,
+                    issued=raw.issued,
+                    measure_id=measure.measure_id if measure else None,
+                    problem_id=problem.problem_id if problem else (measure.problem_id if measure else None),
+                )
+            )
+    return out
+
+
+def fill_money_recovered(notice: Notice) -> None:
+    """The first sum of money the opening or organisational part reports as recovered."""
+    mt = notice.source.match_text
+    first_problem = notice.problems[0].start if notice.problems else len(mt)
+    for e in notice.entities:
+        if e.type == EntityType.MONEY and e.start < first_problem and RECOVERY.search(_sentence(mt, e.start)):
+            notice.fields.money_recovered = e.value_num
+            return

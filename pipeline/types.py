@@ -154,6 +154,8 @@ class Entity:
     date_start: str | None = None
     date_end: str | None = None
     approx: bool = False
+    doc_kind: str | None = None
+    issued: bool | None = None
     measure_id: str | None = None
     problem_id: str | None = None
 
@@ -184,6 +186,12 @@ class DocumentFields:
     inspection_end: str | None = None
     feedback_date: str | None = None
     problems_stated: int | None = None
+    problems_completed: int | None = None
+    problems_ongoing: int | None = None
+    completion_rate: float | None = None
+    rules_made: int | None = None
+    money_recovered: float | None = None
+    people_held_accountable: int | None = None
 
 
 @dataclass

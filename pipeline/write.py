@@ -51,6 +51,12 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("duplicate_of", S),
             ("pipeline_version", S),
             ("model_id", S),
+            ("problems_completed", INT),
+            ("problems_ongoing", INT),
+            ("completion_rate", F),
+            ("rules_made", INT),
+            ("money_recovered", F),
+            ("people_held_accountable", INT),
         ]
     ),
     "sections": pa.schema(
@@ -113,6 +119,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("date_start", S),
             ("date_end", S),
             ("approx", B),
+            ("doc_kind", S),
+            ("issued", B),
         ]
     ),
     "segments": pa.schema([("doc_id", S), ("segment_id", S), ("kind", S), ("start", INT), ("end", INT)]),
@@ -151,6 +159,12 @@ def _rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
             "duplicate_of": notice.duplicate_of,
             "pipeline_version": pipeline_version,
             "model_id": notice.model_id,
+            "problems_completed": f.problems_completed,
+            "problems_ongoing": f.problems_ongoing,
+            "completion_rate": f.completion_rate,
+            "rules_made": f.rules_made,
+            "money_recovered": f.money_recovered,
+            "people_held_accountable": f.people_held_accountable,
         }
     )
     for s in notice.sections:
@@ -225,6 +239,8 @@ def _rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
                 "date_start": e.date_start,
                 "date_end": e.date_end,
                 "approx": e.approx,
+                "doc_kind": e.doc_kind,
+                "issued": e.issued,
             }
         )
     for seg in notice.segments:

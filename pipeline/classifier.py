@@ -258,4 +258,12 @@ def load(folder: Path) -> tuple[MeasureClassifier, dict]:
         raise ValueError(f"{path}: refusing to load unexpected types {unexpected}")
     classifier = sio.load(path, trusted=untrusted)
     info = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
+    from pipeline.rules import rules_fingerprint
+
+    saved = info.get("rules_fingerprint")
+    if saved is not None and saved != rules_fingerprint():
+        raise ValueError(
+            f"{path}: trained with other labelling functions ({saved}, now {rules_fingerprint()}); "
+            "retrain with `zhenggai train`"
+        )
     return classifier, info

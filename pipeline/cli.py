@@ -107,6 +107,13 @@ def train(
     ] = 4.0,
     folds: Annotated[int, typer.Option("--folds", help="Grouped cross-validation folds.")] = 5,
     cv: Annotated[bool, typer.Option("--cv/--no-cv", help="Also report grouped cross-validation.")] = True,
+    report_on: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-on",
+            help="An annotated notice (seed_gold.json) to score the saved model on; never trained on.",
+        ),
+    ] = None,
 ) -> None:
     """Train the measure classifier and write model.skops, metrics.json and MODEL_CARD.md."""
     from pipeline import training
@@ -120,6 +127,34 @@ def train(
         macro = info["cross_validation"]["model"]["macro"]["f1"]
         rules_macro = info["cross_validation"]["rules"]["macro"]["f1"]
         typer.echo(f"grouped {folds}-fold CV macro-F1: model {macro:.3f} · rules {rules_macro:.3f}")
+    if report_on is not None:
+        held = training.report_held_out(out, report_on)
+        typer.echo(
+            f"{report_on.name} through zhenggai run: macro-F1 model {held['model']['macro']['f1']:.3f} · "
+            f"rules {held['rules']['macro']['f1']:.3f}"
+        )
+
+
+@app.command()
+def compare(
+    gold: Annotated[Path, typer.Argument(help="Gold table to cross-validate on.")] = Path("data/labelled"),
+    model: Annotated[Path, typer.Option("--model", help="Model folder whose card gets the table.")] = Path(
+        "models/measures"
+    ),
+    held_out: Annotated[
+        Path | None, typer.Option("--held-out", help="An annotated notice to score too.")
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds")] = 5,
+) -> None:
+    """One table: the trained model vs spaCy textcat_multilabel vs the rules (slow: trains spaCy per fold)."""
+    from pipeline import training
+    from pipeline.corpus import load_gold
+
+    table = training.compare(load_gold(gold), folds=folds, held_out=load_gold(held_out) if held_out else None)
+    _print_table(table.round(3), "measure-type classifiers")
+    if (model / "metrics.json").exists():
+        training.add_to_metrics(model, "comparison", table.round(4).to_dict(orient="records"))
+        training.write_card(model)
 
 
 @app.command()

@@ -210,16 +210,11 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
         b = mentions[i + 1] if i + 1 < len(mentions) else None
         if a.y is None:
             a.y = resolve_year(a, mt, context)
-        if (
-            (b is not None
+        if (b is not None and re.fullmatch(pat.PERIOD_SEP, mt[a.end : b.start]) and a.form != "y") or (
+            b is not None
+            and a.form == "y"
+            and b.form == "y"
             and re.fullmatch(pat.PERIOD_SEP, mt[a.end : b.start])
-            and a.form != "y")
-            or (
-                b is not None
-                and a.form == "y"
-                and b.form == "y"
-                and re.fullmatch(pat.PERIOD_SEP, mt[a.end : b.start])
-            )
         ):
             end_y = b.y if b.y is not None else a.y
             end_m = b.m if b.m is not None else (a.m if b.d is not None else None)
@@ -307,10 +302,8 @@ def find_amounts(mt: str, protected: list[tuple[int, int]], taken: list[tuple[in
             pre = m.groupdict().get("pre")
             start = m.start() if pre == "约" else m.start("n")
             end = m.end()
-            if (
-                (start > 0
-                and (mt[start - 1].isdigit() or mt[start - 1] in ".-/:"))
-                or _overlaps(start, end, protected + spans)
+            if (start > 0 and (mt[start - 1].isdigit() or mt[start - 1] in ".-/:")) or _overlaps(
+                start, end, protected + spans
             ):
                 continue
             unit = m.group("unit")

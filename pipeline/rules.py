@@ -7,6 +7,8 @@ conflict, and accuracy where gold labels exist).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -17,9 +19,28 @@ from pipeline.types import LABELS
 RULES_SOURCE = "rules"
 
 
+def rules_fingerprint() -> str:
+    """A hash of every labelling function: a saved model is only valid with the rules it saw."""
+    import hashlib
+
+    payload = "\n".join(
+        f"{lf.name}\t{lf.label}\t{lf.pattern.pattern}\t{lf.veto.pattern if lf.veto else ''}"
+        for lf in LABELLING_FUNCTIONS
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+_TITLE = re.compile(r"《[^《》]*》")
+
+
+def rule_form(text: str) -> str:
+    """Match form with document titles blanked: 《…处分条例》 studied is not a sanction."""
+    return _TITLE.sub("《文件》", match_form(text))
+
+
 def vote_matrix(texts: list[str]) -> np.ndarray:
     """Boolean matrix, one row per text, one column per labelling function."""
-    forms = [match_form(t) for t in texts]
+    forms = [rule_form(t) for t in texts]
     return np.array([[lf(f) for lf in LABELLING_FUNCTIONS] for f in forms], dtype=bool).reshape(
         len(texts), len(LABELLING_FUNCTIONS)
     )
@@ -54,7 +75,7 @@ def summary(texts: list[str], gold: pd.DataFrame | None = None) -> pd.DataFrame:
     same words (overlapping matches), the multi-label form of two rules disagreeing.
     """
     votes = vote_matrix(texts)
-    spans = [_spans(match_form(t)) for t in texts]
+    spans = [_spans(rule_form(t)) for t in texts]
     rows = []
     for j, lf in enumerate(LABELLING_FUNCTIONS):
         fired = votes[:, j]

@@ -113,10 +113,14 @@ def tag_fields(notice: Notice) -> None:
         ):
             found.inspection_start, found.inspection_end = e.date_start, e.date_end
         if (
-            e.type == EntityType.DATE
-            and found.feedback_date is None
-            and "反馈" in sentence[sentence.find(mt[e.start : e.end]) :]
-        ) and e.date_start and len(e.date_start) == 10:
+            (
+                e.type == EntityType.DATE
+                and found.feedback_date is None
+                and "反馈" in sentence[sentence.find(mt[e.start : e.end]) :]
+            )
+            and e.date_start
+            and len(e.date_start) == 10
+        ):
             found.feedback_date = e.date_start
     figures = entities.completion_figures(mt, body_start, opening_end)
     found.problems_completed = _as_int(figures["problems_completed"])

@@ -67,7 +67,8 @@ def train(
     y = frame[list(LABELS)].to_numpy(dtype=bool)
     clf = classifier.MeasureClassifier(C=C, folds=folds).fit(texts, y, groups=list(frame.doc_id))
     digest = data_hash(frame)
-    model_id = f"measures-lr-{digest[:8]}"
+    identity = f"{digest}|{rules.rules_fingerprint()}|C={C}|folds={folds}"
+    model_id = f"measures-lr-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
     info: dict = {
         "model_id": model_id,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -80,6 +81,7 @@ def train(
         },
         "params": {"C": C, "folds": folds, "features": "char 1-3 grams + jieba 1-2 grams + rule votes"},
         "thresholds": dict(zip(LABELS, map(float, clf.thresholds_), strict=True)),
+        "rules_fingerprint": rules.rules_fingerprint(),
     }
     if cv:
         result = cross_validate(frame, folds=folds, C=C)
@@ -90,6 +92,7 @@ def train(
         }
     info["train_seconds"] = round(time.perf_counter() - started, 2)
     classifier.save(clf, out, info)
+    write_card(out)
     return info
 
 
@@ -236,3 +239,131 @@ def compare(
                 }
             )
     return pd.DataFrame(rows)
+
+
+# --- the model card -------------------------------------------------------------------
+
+
+def _table(metrics: dict, labels: list[str]) -> list[str]:
+    lines = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for label in labels:
+        m = metrics.get(label)
+        if m:
+            lines.append(
+                f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+            )
+    return lines
+
+
+def write_card(folder: Path) -> Path:
+    """MODEL_CARD.md from ``metrics.json``: data, labels, metrics, comparison, limits, commands."""
+    info = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
+    data = info["training_data"]
+    rows = [*LABELS, "macro", "micro"]
+    lines = [
+        f"# Model card: {info['model_id']}",
+        "",
+        "Multi-label classifier of rectification measures (整改措施) into the seven types of",
+        "`../shared/corpus/LABELLING.md`. Character 1-3 grams and rjieba word 1-2 grams of the",
+        "measure (simplified characters, markers and digits masked) plus the votes of the",
+        "labelling functions in `pipeline/patterns/tag.py`; one logistic regression per label",
+        "(class-balanced); per-label thresholds from out-of-fold scores of a grouped CV.",
+        "Saved with skops (`model.skops`), loaded with an explicit trusted-types list.",
+        "",
+        "## Training data",
+        "",
+        f"`{data['source']}`: {data['measures']} measures from {data['documents']} notices",
+        "written and annotated for this project (`data/labelled/`), sha256 `" + data["sha256"][:16] + "…`.",
+        "",
+        "| label | measures |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in data["label_counts"].items()],
+        "",
+        "Thresholds: " + ", ".join(f"{k} {v:.3f}" for k, v in info["thresholds"].items()) + ".",
+        "",
+    ]
+    cv = info.get("cross_validation")
+    if cv:
+        lines += [
+            f"## Grouped cross-validation ({cv['scheme']})",
+            "",
+            "Model:",
+            "",
+            *_table(cv["model"], rows),
+            "",
+        ]
+        lines += ["Rules alone:", "", *_table(cv["rules"], rows), ""]
+    held = info.get("held_out")
+    if held:
+        lines += [
+            f"## Held-out real notice (`{held['gold']}`), through the whole `zhenggai run`",
+            "",
+            f"{held['measures_found']}/{held['measures_gold']} gold measures found by the structure stage; "
+            "labels scored on those (a gold measure not found counts as all its labels missed). "
+            "Macro over labels with at least five gold measures.",
+            "",
+            "Model:",
+            "",
+            *_table(held["model"], rows),
+            "",
+            "Rules alone:",
+            "",
+            *_table(held["rules"], rows),
+            "",
+        ]
+    comparison = info.get("comparison")
+    if comparison:
+        lines += ["## Comparison", "", "| system | evaluation | macro-F1 | micro-F1 |", "|---|---|---|---|"]
+        lines += [
+            f"| {r['system']} | {r['evaluation']} | {r['macro_f1']:.3f} | {r['micro_f1']:.3f} |"
+            for r in comparison
+        ]
+        lines += [""]
+    lines += [
+        "## Known limits",
+        "",
+        "- The training notices were written for this project; real notices are messier, and the",
+        "  held-out score above is the honest figure for them.",
+        "- The model sees one measure at a time: context that decides a label (who the trainees",
+        "  are, whether a meeting was only the venue of a decision) is only seen when it is in",
+        "  the measure's own words.",
+        "- `leadership` is rare inside problem answers; its held-out support is tiny.",
+        "- `rectification` is the weakest label on real text: its held-out recall lies far below its",
+        "  cross-validated recall, as real notices report fixes in words the training notices rarely use.",
+        "  On the held-out notice the model does not yet beat the rules alone.",
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        f"zhenggai train {data['source']} --out {folder}",
+        f"zhenggai train {data['source']} --out {folder} --report-on ../shared/corpus/seed_gold.json",
+        f"zhenggai compare {data['source']} --model {folder} --held-out ../shared/corpus/seed_gold.json",
+        "zhenggai evaluate ../shared/corpus/seed_gold.json",
+        "```",
+        "",
+    ]
+    path = Path(folder) / "MODEL_CARD.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def add_to_metrics(folder: Path, key: str, value) -> None:
+    path = Path(folder) / "metrics.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    info[key] = value
+    path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def report_held_out(folder: Path, gold_path: Path) -> dict:
+    """Score the saved model through the whole pipeline on an annotated notice; record it."""
+    result = evaluate_run(Path(gold_path), model=str(folder))
+    record = {
+        "gold": Path(gold_path).name,
+        "measures_gold": result["measures_gold"],
+        "measures_found": result["measures_found"],
+        "model": _metrics_dict(result["model"]),
+        "rules": _metrics_dict(result["rules"]),
+    }
+    add_to_metrics(folder, "held_out", record)
+    write_card(folder)
+    return record

@@ -58,6 +58,9 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = (
         r"(?:开展|进行|组织|全面|专项|逐[一项户笔页]|实地)[^,;]{0,8}检查|明察暗访|四不两直|实地查看|调阅|查阅|逐页|梳理",
         veto=r"书面检查|责令[^,;]{0,4}检查|督查|督导",
     ),
+    _lf(
+        "check_in_meeting", "self_check", SELF_CRITICISM_IN_MEETING + r"|(?:民主生活会|组织生活会)[^。]*批评"
+    ),  # rule 3
     # system_revision
     _lf(
         "rule_instrument",

@@ -1,0 +1,189 @@
+"""The measure classifier, the rules, and the shipped model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REPO, SEED_GOLD
+from sklearn.exceptions import NotFittedError
+
+import pipeline
+from pipeline import classifier, rules, training
+from pipeline.corpus import load_gold
+from pipeline.types import LABELS
+
+MODEL_DIR = REPO / "models" / "measures"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_gold(REPO / "data" / "labelled")
+
+
+def test_labelled_corpus_size_and_spread(corpus):
+    assert corpus.doc_id.nunique() >= 40 and len(corpus) >= 1200
+    assert set(corpus.scope) == {"problem", "general", "planned"}
+    for label in LABELS:
+        assert corpus[label].mean() > 0.08, label
+
+
+def test_unfitted_classifier_refuses_to_predict():
+    with pytest.raises(NotFittedError):
+        classifier.MeasureClassifier().predict(["一是召开党组会议"])
+
+
+def test_fit_predict_and_skops_round_trip(corpus, tmp_path):
+    small = corpus[corpus.doc_id.str[0].isin(["a", "b"])]
+    clf = classifier.MeasureClassifier().fit(
+        list(small.text), small[list(LABELS)].to_numpy(), groups=list(small.doc_id)
+    )
+    assert list(clf.classes_) == list(LABELS) and clf.thresholds_.shape == (7,)
+    classifier.save(clf, tmp_path, {"model_id": "tiny"})
+    loaded, info = classifier.load(tmp_path)
+    texts = list(corpus.text[:40])
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts))
+    assert info["model_id"] == "tiny"
+
+
+def test_load_refuses_types_outside_the_trusted_list(tmp_path):
+    import skops.io as sio
+
+    sio.dump({"f": json.dumps}, tmp_path / "model.skops")
+    (tmp_path / "metrics.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="refusing"):
+        classifier.load(tmp_path)
+
+
+def test_evaluate_counts_and_averages():
+    truth = np.zeros((4, 7), dtype=bool)
+    pred = np.zeros((4, 7), dtype=bool)
+    truth[:2, 0] = True
+    pred[1:3, 0] = True  # study: tp 1, fp 1, fn 1
+    truth[:, 4] = pred[:, 4] = True  # meeting: perfect
+    table = classifier.evaluate(truth, pred, min_support=1).set_index("label")
+    assert table.loc["study", ["tp", "fp", "fn", "tn"]].tolist() == [1, 1, 1, 1]
+    assert table.f1["study"] == pytest.approx(0.5)
+    assert table.f1["macro"] == pytest.approx(0.75)  # only labels with support
+    assert table.f1["micro"] == pytest.approx(2 * 5 / (2 * 5 + 1 + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("四是调查核实后，并经局党组会议研究决定，已对相关责任人予以处理", {"accountability"}),
+        ("一是召开专题民主生活会，班子成员对照反馈意见开展批评和自我批评", {"meeting", "self_check"}),
+        ("二是修订《财务管理制度》，规范报销审批流程", {"system_revision"}),
+        ("三是已将多发放的补贴1.2万元全部退还", {"rectification"}),
+        ("成立以党组书记为组长的巡察整改工作领导小组", {"leadership"}),
+        ("组织全体干部集中学习《中国共产党纪律处分条例》", {"study"}),
+        ("对发现问题的，及时严肃追责问责", set()),
+    ],
+)
+def test_rules_follow_the_guide(text, labels):
+    votes = rules.apply_rules([text]).iloc[0]
+    assert {label for label in LABELS if votes[label]} == labels
+
+
+def test_rule_summary_reports_every_function(corpus):
+    table = rules.summary(list(corpus.text[:300]), corpus.iloc[:300])
+    assert {"function", "label", "coverage", "overlap", "conflicts", "precision"} <= set(table.columns)
+    assert len(table) == len(rules.LABELLING_FUNCTIONS)
+    assert table.coverage.between(0, 1).all() and (table.fires > 0).sum() >= 15
+
+
+def test_classify_returns_a_tidy_frame_for_any_texts():
+    frame = pipeline.classify(
+        ["一是召开党组会议，研究部署整改工作", "二是对2019年以来的会计凭证开展全面自查"]
+    )
+    assert list(frame.columns) == ["text_id", "text", "label", "score", "predicted", "source"]
+    assert len(frame) == 14
+    chosen = frame[frame.predicted]
+    assert set(chosen[chosen.text_id == 0].label) == {"meeting"}
+    assert "self_check" in set(chosen[chosen.text_id == 1].label)
+
+
+def test_shipped_model_has_card_metrics_and_is_used_by_run():
+    info = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
+    assert info["rules_fingerprint"] == rules.rules_fingerprint(), (
+        "labelling functions changed: retrain the model"
+    )
+    assert (
+        (MODEL_DIR / "MODEL_CARD.md")
+        .read_text(encoding="utf-8")
+        .startswith(f"# Model card: {info['model_id']}")
+    )
+    cv = info["cross_validation"]
+    assert cv["model"]["macro"]["f1"] > cv["rules"]["macro"]["f1"]
+    tables = pipeline.run([REPO / "data" / "raw" / "01_county_bureau.txt"])
+    assert tables["documents"].model_id[0] == info["model_id"]
+    labels = tables["measure_labels"]
+    assert len(labels) == 7 * len(tables["measures"])
+    assert set(labels.source) == {info["model_id"]}
+    assert labels.score.between(0, 1).all()
+
+
+def test_seed_notice_through_the_whole_run(seed_gold):
+    """A regression floor on the real notice, which is never trained or tuned on.
+
+    The target of issue 4 is macro-F1 >= 0.90 with every counted label >= 0.80 and the
+    model ahead of the rules; the shipped model reaches about 0.86, level with the rules
+    (see models/measures/MODEL_CARD.md), so this guards what both do today and fails if a
+    change makes either worse.
+    """
+    result = training.evaluate_run(SEED_GOLD)
+    assert result["measures_found"] == result["measures_gold"] == 111
+    model = result["model"].set_index("label")
+    rule = result["rules"].set_index("label")
+    assert model.f1["macro"] >= 0.85, model.f1.round(3).to_dict()
+    assert rule.f1["macro"] >= 0.85, rule.f1.round(3).to_dict()
+    for label in ("study", "self_check", "accountability", "meeting"):
+        assert model.f1[label] >= 0.85, (label, model.f1[label])
+
+
+def test_train_evaluate_and_label_commands_end_to_end(corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    cli = CliRunner()
+    small = corpus[corpus.doc_id.str[0].isin(["c", "d"])].copy()
+    small["labels"] = small.apply(lambda r: json.dumps([lab for lab in LABELS if r[lab]]), axis=1)
+    gold = tmp_path / "gold.csv"
+    small[["doc_id", "measure_id", "scope", "text", "labels"]].to_csv(gold, index=False)
+    model = tmp_path / "model"
+    result = cli.invoke(app, ["train", str(gold), "--out", str(model), "--no-cv"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((model / "metrics.json").read_text(encoding="utf-8"))
+    assert info["training_data"]["measures"] == len(small) and (model / "MODEL_CARD.md").exists()
+    run = cli.invoke(
+        app, ["run", str(REPO / "data" / "raw"), "--out", str(tmp_path / "out"), "--model", str(model)]
+    )
+    assert run.exit_code == 0, run.output
+    import pandas as pd
+
+    assert set(pd.read_parquet(tmp_path / "out" / "documents.parquet").model_id) == {info["model_id"]}
+    evaluated = cli.invoke(
+        app, ["evaluate", str(gold), "--model", str(model), "--json", str(tmp_path / "e.json")]
+    )
+    assert evaluated.exit_code == 0 and "macro" in evaluated.output
+    scores = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
+    assert set(scores) == {info["model_id"], "rules"}
+    weak = tmp_path / "weak.parquet"
+    labelled = cli.invoke(app, ["label", str(REPO / "data" / "raw"), "--out", str(weak)])
+    assert labelled.exit_code == 0 and "rule_instrument" in labelled.output
+    frame = pd.read_parquet(weak)
+    assert set(frame.source) == {"rules"} and len(frame) % 7 == 0
+
+
+def test_a_model_trained_with_other_rules_is_refused(tmp_path):
+    import shutil
+
+    shutil.copytree(MODEL_DIR, tmp_path / "m")
+    metrics = tmp_path / "m" / "metrics.json"
+    info = json.loads(metrics.read_text(encoding="utf-8"))
+    info["rules_fingerprint"] = "0" * 16
+    metrics.write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(ValueError, match="retrain"):
+        classifier.load(tmp_path / "m")

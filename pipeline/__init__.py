@@ -15,10 +15,12 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "classify", "nlp", "parse", "run"]
 
 
-def parse(text_or_path: str | Path, model: str | None = None):
+def parse(text_or_path: str | Path, model: str | None = None, tagger=None):
     """Parse one notice (a path to a file, or the text itself) into a ``Notice``.
 
-    ``model`` is a model folder, ``"rules"``, or None for the shipped model.
+    ``model`` is a model folder, ``"rules"``, or None for the shipped model. Loading the
+    model and the spaCy pipeline takes about a second: for many notices build one
+    ``pipeline.tag.Tagger.default()`` and pass it as ``tagger``, or use ``run``.
     """
     from pipeline import ingest, structure, tag
 
@@ -27,7 +29,7 @@ def parse(text_or_path: str | Path, model: str | None = None):
     )
     text = ingest.read_document(text_or_path) if is_path else ingest.text_from_string(text_or_path)
     notice = structure.parse_structure(text)
-    return tag.Tagger.default(model)(notice)
+    return (tagger or tag.Tagger.default(model))(notice)
 
 
 def run(paths, out: str | Path | None = None, format: str = "parquet", model: str | None = None):

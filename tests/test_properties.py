@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,9 +98,16 @@ def test_generated_notices_keep_invariants(raw):
     assert [m.measure_id for m in again.measures] == [m.measure_id for m in notice.measures]
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.data())
-def test_mutated_samples_keep_invariants(data):
+@pytest.fixture(scope="module")
+def tagger():
+    from pipeline.tag import Tagger
+
+    return Tagger.default()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_samples_keep_invariants(tagger, data):
     from conftest import RAW
 
     sample = data.draw(st.sampled_from(sorted(RAW.iterdir())))
@@ -110,7 +118,7 @@ def test_mutated_samples_keep_invariants(data):
     mutated = base[:cut] + insert + base[cut + length :]
     if not ingest.normalise(mutated):
         return
-    notice = pipeline.parse(mutated)
+    notice = pipeline.parse(mutated, tagger=tagger)
     check_invariants(notice)
     tables = write.to_frames(write.to_arrow([notice], [], pipeline_version()))
     doc_text = tables["documents"].text[0]

@@ -32,18 +32,22 @@ def parse(text_or_path: str | Path, model: str | None = None, tagger=None):
     return (tagger or tag.Tagger.default(model))(notice)
 
 
-def run(paths, out: str | Path | None = None, format: str = "parquet", model: str | None = None):
+def run(
+    paths, out: str | Path | None = None, format: str = "parquet", model: str | None = None, workers: int = 1
+):
     """Run the pipeline over files or folders; return the tables as pandas DataFrames.
 
-    With ``out`` the tables are also written there, as ``zhenggai run`` does.
+    With ``out`` the tables are written there, as ``zhenggai run`` does, and read back.
     """
     from pipeline import runner, write
     from pipeline.config import RunOptions
 
     if isinstance(paths, str | Path):
         paths = [paths]
-    options = RunOptions(out=Path(out) if out else None, format=format, model=model)
+    options = RunOptions(out=Path(out) if out else None, format=format, model=model, workers=workers)
     _, tables = runner.run(paths, options)
+    if tables is None:
+        return write.read_tables(Path(out))
     return write.to_frames(tables)
 
 

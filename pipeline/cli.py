@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -50,31 +49,79 @@ def run(
     ] = "parquet",
     model: Annotated[
         str | None,
-        typer.Option("--model", help="Measure classifier folder (default: the shipped model in models/)."),
+        typer.Option(
+            "--model", help="Measure classifier folder, or 'rules' (default: the shipped model in models/)."
+        ),
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Worker processes (default: all cores).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local, or dask for a Dask distributed cluster.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)."
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite", help="Start the output afresh instead of skipping documents already in it."
+        ),
+    ] = False,
+    max_mb: Annotated[
+        float, typer.Option("--max-mb", help="Files larger than this are refused as not notices.")
+    ] = 20,
+    flush_every: Annotated[
+        int, typer.Option("--flush-every", help="Documents per committed part (what a killed run redoes).")
+    ] = 200,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with code 1 when any input lands in errors.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Parse notices and write documents, sections, problems, measures, labels, entities, segments, errors."""
+    """Parse notices and write documents, sections, problems, measures, labels, entities, segments, errors.
+
+    A re-run over the same --out skips documents already there (by content hash) and
+    completes an interrupted run; identical inputs are processed once.
+    """
     from pipeline import runner
+    from pipeline.config import ENGINES, default_workers
+    from pipeline.progress import Progress
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     paths = inputs or [DEFAULT_INPUT]
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     for p in missing:
         typer.echo(f"zhenggai: {p}: no such file or folder", err=True)
-    options = RunOptions(out=out, format=format, strict=strict, quiet=quiet, model=model)
-    result, tables = runner.run([p for p in paths if p.exists()], options)
+    options = RunOptions(
+        out=out,
+        format=format,
+        strict=strict,
+        quiet=quiet,
+        model=model,
+        workers=workers or default_workers(),
+        engine=engine,
+        scheduler=scheduler,
+        resume=not overwrite,
+        max_bytes=int(max_mb * 1_000_000),
+        flush_every=flush_every,
+    )
+    with Progress(enabled=not quiet) as progress:
+        result, _ = runner.run([p for p in paths if p not in missing], options, progress=progress.update)
     errors = len(result.errors) + len(missing)
     if not quiet:
-        statuses = Counter(n.parse_status.value for n in result.notices)
-        status_text = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none"
+        status_text = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "none"
+        extra = f" · skipped {result.skipped} already written" if result.skipped else ""
         typer.echo(
-            f"documents {len(result.notices)} · problems {tables['problems'].num_rows} · "
-            f"measures {tables['measures'].num_rows} · parse status: {status_text} · errors {errors} → {out}"
+            f"documents {result.documents} · problems {result.problems} · measures {result.measures} · "
+            f"parse status: {status_text} · near-duplicates {result.near_duplicates} · "
+            f"errors {errors}{extra} → {out}"
         )
     for e in result.errors:
         typer.echo(f"error: {e.message}", err=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.patterns import ingest as pat
 from pipeline.types import ErrorStage, PipelineError, Text
 
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ""})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ""})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".shtml", ".xhtml"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
@@ -157,10 +157,52 @@ def _best_cjk_decoding(data: bytes, name: str) -> tuple[str, str]:
             continue
         if _cjk_share(text) >= _MIN_CJK_SHARE:
             candidates.append((_common_share(text), encoding, text))
+    mixed = _decode_line_by_line(data)
+    if mixed is not None:
+        candidates.append((_common_share(mixed), "utf-8+gb18030", mixed))
     if not candidates:
         return _detect(data, name)
     _, encoding, text = max(candidates, key=lambda c: c[0])
     return text, encoding
+
+
+def _plausible(ch: str) -> bool:
+    """A character a Chinese notice is made of: ASCII, CJK, or CJK and general punctuation."""
+    code = ord(ch)
+    return (
+        code < 0x80
+        or bool(pat.CJK.match(ch))
+        or 0x2000 <= code <= 0x206F
+        or 0x3000 <= code <= 0x303F
+        or (0xFF00 <= code <= 0xFFEF)
+    )
+
+
+def _decode_line_by_line(data: bytes) -> str | None:
+    """A file glued together from UTF-8 and GB18030 pieces.
+
+    Each line is read as UTF-8 up to the first byte that is not, and from there on as
+    GB18030; the result counts only if both encodings were needed.
+    """
+    lines, kinds = [], set()
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+            kinds.add("utf-8")
+            continue
+        except UnicodeDecodeError as exc:
+            cut = exc.start
+        head = raw[:cut].decode("utf-8")
+        while head and not _plausible(head[-1]):  # GB18030 bytes that happen to be valid UTF-8
+            cut -= len(head[-1].encode("utf-8"))
+            head = head[:-1]
+        try:
+            rest = raw[cut:].decode("gb18030")
+        except UnicodeDecodeError:
+            return None
+        lines.append(head + rest)
+        kinds.update({"gb18030", "utf-8"} if head else {"gb18030"})
+    return "\n".join(lines) if kinds == {"utf-8", "gb18030"} else None
 
 
 def _decode_with_nuls(data: bytes, name: str) -> tuple[str, str]:

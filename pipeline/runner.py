@@ -1,23 +1,35 @@
-"""The chain ingest → structure → tag → write over many inputs, one document at a time.
+"""The chain ingest → structure → tag → write over many inputs: parallel, streaming, resumable.
 
-A failure in one document becomes an ``ErrorRecord`` and the batch goes on; identical
-documents (same normalised text) are processed once and listed under every path.
+The main process walks the inputs lazily and ingests them (reading, decoding, hashing is
+cheap), so identical texts and documents already in the output are dropped before any
+work is spent on them. Structure and tag run in worker processes (or on a Dask cluster),
+each building its ``Tagger`` once; results come back in input order, so ids, the first
+copy of a reposted notice and row order are the same whatever the engine or the number
+of workers. Rows are written to part files as they arrive (``output.OutputStore``), so
+memory stays flat and a killed run can be completed by running it again.
 """
 
 from __future__ import annotations
 
+import os
 import platform
+import stat
+import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from pipeline import ingest, structure, tag, write
 from pipeline.config import RunOptions
-from pipeline.types import ErrorRecord, ErrorStage, Notice, PipelineError, Text
+from pipeline.dedup import NearDuplicateIndex, signature
+from pipeline.types import ErrorRecord, ErrorStage, PipelineError, Text
 
 READ_SUFFIXES = ingest.SUPPORTED_SUFFIXES | {".docx", ".pdf", ".doc"}
+BATCH_SIZE = 8  # documents per task sent to a worker
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -25,82 +37,180 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.is_file() and child.suffix.lower() in READ_SUFFIXES and child.suffix:
-                    yield child
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    child = Path(root) / name
+                    if not name.startswith(".") and child.suffix.lower() in READ_SUFFIXES:
+                        yield child
         else:
             yield path
 
 
+def read_input(path: Path, max_bytes: int) -> Text:
+    """Ingest one file, refusing what is not a regular file or is far too large for a notice."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise PipelineError(ErrorStage.READ, "ReadError", f"{path}: cannot be read ({exc.strerror})") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise PipelineError(ErrorStage.READ, "IsADirectory", f"{path}: is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise PipelineError(ErrorStage.READ, "NotAFile", f"{path}: not a regular file")
+    if info.st_size > max_bytes:
+        raise PipelineError(
+            ErrorStage.READ,
+            "TooLarge",
+            f"{path}: {info.st_size / 1e6:.1f} MB is too large for a notice (limit {max_bytes / 1e6:.0f} MB)",
+        )
+    return ingest.read_document(path)
+
+
+# --- work done in the workers --------------------------------------------------------
+
+
 @dataclass
-class RunResult:
-    notices: list[Notice]
+class DocResult:
+    """What a worker sends back for one text: its table rows, or the errors it raised."""
+
+    doc_id: str
+    rows: dict[str, list[dict]] | None
+    signature: list[int] | None
     errors: list[ErrorRecord]
     seconds: dict[str, float] = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)
 
 
-def process(paths: Iterable[str | Path], tagger: tag.Tagger | None = None) -> RunResult:
-    """Read, structure and tag every input; never raises for a bad input."""
-    tagger = tagger or tag.Tagger.default()
-    seconds = {"ingest": 0.0, "structure": 0.0, "tag": 0.0}
-    by_id: dict[str, Text] = {}
-    errors: list[ErrorRecord] = []
-    inputs: list[str] = []
-    for path in iter_input_files(paths):
-        inputs.append(str(path))
-        t0 = time.perf_counter()
-        try:
-            text = ingest.read_document(path)
-        except PipelineError as exc:
-            errors.append(ErrorRecord(str(path), exc.stage, exc.error_type, _one_line(exc.message)))
-            continue
-        except Exception as exc:  # a bug must not lose the rest of the batch
-            errors.append(
-                ErrorRecord(str(path), ErrorStage.READ, type(exc).__name__, _one_line(f"{path}: {exc}"))
-            )
-            continue
-        finally:
-            seconds["ingest"] += time.perf_counter() - t0
-        if text.doc_id in by_id:
-            first = by_id[text.doc_id]
-            by_id[text.doc_id] = Text(**{**first.__dict__, "source_paths": (*first.source_paths, str(path))})
-        else:
-            by_id[text.doc_id] = text
-    notices = []
-    for text in by_id.values():
-        notice = parse_text(text, tagger, errors, seconds)
-        if notice is not None:
-            notices.append(notice)
-    return RunResult(notices, errors, seconds, inputs)
+@lru_cache(maxsize=4)
+def worker_tagger(model: str | None) -> tag.Tagger:
+    """One Tagger per worker process and model: the spaCy pipeline and model load once."""
+    return tag.Tagger.default(model)
 
 
-def parse_text(
-    text: Text, tagger: tag.Tagger, errors: list[ErrorRecord], seconds: dict[str, float]
-) -> Notice | None:
-    """Structure and tag one text; a failure is recorded against every path of the text."""
-    t0 = time.perf_counter()
+def process_text(text: Text, tagger: tag.Tagger) -> DocResult:
+    """Structure and tag one text; a failure becomes an error for every path of the text."""
+    seconds = {"structure": 0.0, "tag": 0.0}
     stage = ErrorStage.PARSE
+    t0 = time.perf_counter()
     try:
         notice = structure.parse_structure(text)
         t1 = time.perf_counter()
-        seconds["structure"] += t1 - t0
+        seconds["structure"] = t1 - t0
         stage = ErrorStage.CLASSIFY
         notice = tagger(notice)
-        seconds["tag"] += time.perf_counter() - t1
-        return notice
+        seconds["tag"] = time.perf_counter() - t1
+        rows = write.rows_for(notice, pipeline_version())
+        return DocResult(text.doc_id, rows, signature(notice), [], seconds)
     except Exception as exc:
-        for path in text.source_paths:
-            errors.append(
-                ErrorRecord(path, stage, type(exc).__name__, _one_line(f"{path}: {stage} failed: {exc}"))
-            )
-        return None
+        errors = [
+            ErrorRecord(p, stage, type(exc).__name__, one_line(f"{p}: {stage} failed: {exc}"))
+            for p in text.source_paths
+        ]
+        return DocResult(text.doc_id, None, None, errors, seconds)
 
 
-def _one_line(message: str) -> str:
+def process_batch(texts: list[Text], model: str | None) -> list[DocResult]:
+    tagger = worker_tagger(model)
+    return [process_text(t, tagger) for t in texts]
+
+
+# --- engines ---------------------------------------------------------------------------
+
+
+class LocalEngine:
+    """In this process (one worker) or a pool of worker processes; results in input order."""
+
+    def __init__(self, workers: int, model: str | None):
+        self.workers = max(1, workers)
+        self.model = model
+        self._pool = None
+
+    INLINE_BATCHES = 2  # small runs finish before worker processes would have started
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _start_pool(self):
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+
+    def map(self, batches: Iterable[list[Text]]) -> Iterator[list[DocResult]]:
+        window: deque = deque()
+        inline = 0
+        for batch in batches:
+            if self._pool is None and (self.workers == 1 or inline < self.INLINE_BATCHES):
+                inline += 1
+                yield process_batch(batch, self.model)
+                continue
+            if self._pool is None:
+                self._start_pool()
+            window.append(self._pool.submit(process_batch, batch, self.model))
+            if len(window) >= self.workers * 3:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+class DaskEngine:
+    """The same work on a Dask distributed cluster (an address, or a local cluster)."""
+
+    def __init__(self, workers: int, model: str | None, scheduler: str | None):
+        self.workers = max(1, workers)
+        self.model = model
+        self.scheduler = scheduler
+        self._client = self._cluster = None
+
+    def __enter__(self):
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            self._client = Client(self.scheduler)
+        else:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True)
+            self._client = Client(self._cluster)
+        return self
+
+    def __exit__(self, *exc):
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def map(self, batches: Iterable[list[Text]]) -> Iterator[list[DocResult]]:
+        window: deque = deque()
+        slots = max(2, len(self._client.scheduler_info().get("workers", {})) * 3)
+        for batch in batches:
+            window.append(self._client.submit(process_batch, batch, self.model, pure=False))
+            if len(window) >= slots:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    documents: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    problems: int = 0
+    measures: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: list[ErrorRecord] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    inputs: int = 0
+    bytes_read: int = 0
+
+
+def one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
@@ -113,9 +223,116 @@ def pipeline_version() -> str:
         return __version__
 
 
-def manifest(result: RunResult, tables: dict, options: RunOptions, model_id: str | None) -> dict:
+def _batches(items: Iterable[Text], size: int) -> Iterator[list[Text]]:
+    batch: list[Text] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress: Callable | None = None):
+    """Process ``paths``; write the tables to ``options.out`` or return them in memory.
+
+    Returns ``(RunResult, tables)`` where ``tables`` maps each table name to a
+    ``pyarrow.Table`` (read back from the output folder when one was written).
+    """
+    from pipeline.output import MemoryStore, OutputStore
+
+    options = options or RunOptions()
+    result = RunResult(seconds={"ingest": 0.0, "structure": 0.0, "tag": 0.0, "write": 0.0})
+    store = (
+        OutputStore(Path(options.out), options.format, resume=options.resume, flush_every=options.flush_every)
+        if options.out
+        else MemoryStore()
+    )
+    index = NearDuplicateIndex()
+    for doc_id, sig in store.existing_signatures():
+        index.add(doc_id, sig)
+    seen = store.existing_ids()
+
+    def texts() -> Iterator[Text]:
+        for path in iter_input_files(paths):
+            result.inputs += 1
+            t0 = time.perf_counter()
+            try:
+                text = read_input(path, options.max_bytes)
+            except PipelineError as exc:
+                record = ErrorRecord(str(path), exc.stage, exc.error_type, one_line(exc.message))
+                store.add_error(record)
+                result.errors.append(record)
+                continue
+            except Exception as exc:  # a bug must not lose the rest of the batch
+                record = ErrorRecord(
+                    str(path), ErrorStage.READ, type(exc).__name__, one_line(f"{path}: {exc}")
+                )
+                store.add_error(record)
+                result.errors.append(record)
+                continue
+            finally:
+                result.seconds["ingest"] += time.perf_counter() - t0
+            result.bytes_read += len(text.text.encode("utf-8"))
+            if text.doc_id in seen:
+                if store.has_path(text.doc_id, str(path)):
+                    result.skipped += 1
+                else:
+                    store.add_path(text.doc_id, str(path))
+                    result.duplicates += 1
+                if progress:
+                    progress(result)
+                continue
+            seen.add(text.doc_id)
+            store.note_first_path(text.doc_id, str(path))
+            yield text
+
+    engine = (
+        DaskEngine(options.workers, options.model, options.scheduler)
+        if options.engine == "dask"
+        else LocalEngine(options.workers, options.model)
+    )
+    model_id = None
+    with engine:
+        for batch in engine.map(_batches(texts(), BATCH_SIZE)):
+            for doc in batch:
+                for key, value in doc.seconds.items():
+                    result.seconds[key] += value
+                if doc.rows is None:
+                    for record in doc.errors:
+                        store.add_error(record)
+                        result.errors.append(record)
+                    continue
+                document = doc.rows["documents"][0]
+                model_id = document["model_id"]
+                if doc.signature is not None:
+                    first = index.query(doc.signature)
+                    if first is not None:
+                        document["duplicate_of"] = first
+                        result.near_duplicates += 1
+                    index.add(doc.doc_id, doc.signature)
+                    store.add_signature(doc.doc_id, doc.signature)
+                t0 = time.perf_counter()
+                store.add_rows(doc.rows)
+                result.seconds["write"] += time.perf_counter() - t0
+                result.documents += 1
+                result.problems += len(doc.rows["problems"])
+                result.measures += len(doc.rows["measures"])
+                status = document["parse_status"]
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                if progress:
+                    progress(result)
+    t0 = time.perf_counter()
+    info = manifest(result, options, model_id)
+    tables = store.finish(info)
+    result.seconds["write"] += time.perf_counter() - t0
+    return result, tables
+
+
+def manifest(result: RunResult, options: RunOptions, model_id: str | None) -> dict:
     versions = {}
-    for package in ("jieba", "spacy", "scikit-learn", "pandas", "pyarrow", "selectolax", "opencc"):
+    for package in ("jieba", "rjieba", "spacy", "scikit-learn", "pandas", "pyarrow", "selectolax", "opencc"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -123,25 +340,16 @@ def manifest(result: RunResult, tables: dict, options: RunOptions, model_id: str
     return {
         "pipeline_version": pipeline_version(),
         "python": platform.python_version(),
+        "platform": sys.platform,
         "packages": versions,
         "model_id": model_id,
         "format": options.format,
-        "inputs": result.inputs,
-        "counts": {name: table.num_rows for name, table in tables.items()},
+        "engine": options.engine,
+        "workers": options.workers,
+        "inputs": {
+            "files": result.inputs,
+            "bytes": result.bytes_read,
+            "skipped_already_written": result.skipped,
+        },
         "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
     }
-
-
-def run(paths: Iterable[str | Path], options: RunOptions | None = None, tagger: tag.Tagger | None = None):
-    """Process ``paths`` and, when ``options.out`` is set, write the tables there."""
-    options = options or RunOptions()
-    tagger = tagger or tag.Tagger.default(options.model)
-    result = process(paths, tagger)
-    t0 = time.perf_counter()
-    tables = write.to_arrow(result.notices, result.errors, pipeline_version())
-    if options.out is not None:
-        result.seconds["write"] = 0.0
-        info = manifest(result, tables, options, tagger.model_id)
-        write.write_tables(tables, Path(options.out), options.format, info)
-        result.seconds["write"] = time.perf_counter() - t0
-    return result, tables

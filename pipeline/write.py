@@ -129,7 +129,8 @@ SCHEMAS: dict[str, pa.Schema] = {
 TABLES = tuple(SCHEMAS)
 
 
-def _rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
+def rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
+    """Every row one notice contributes, table by table (plain dicts, ready for Arrow)."""
     doc_id, f = notice.doc_id, notice.fields
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     rows["documents"].append(
@@ -256,23 +257,24 @@ def _rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
     return rows
 
 
+def error_row(e: ErrorRecord) -> dict:
+    return {
+        "source_path": e.source_path,
+        "stage": str(e.stage),
+        "error_type": e.error_type,
+        "message": e.message,
+    }
+
+
 def to_arrow(
     notices: Iterable[Notice], errors: Iterable[ErrorRecord], pipeline_version: str
 ) -> dict[str, pa.Table]:
     """Build every table of SCHEMA.md, in document order, with its fixed schema."""
     collected: dict[str, list[dict]] = {name: [] for name in TABLES}
     for notice in notices:
-        for name, rows in _rows_for(notice, pipeline_version).items():
+        for name, rows in rows_for(notice, pipeline_version).items():
             collected[name].extend(rows)
-    collected["errors"] = [
-        {
-            "source_path": e.source_path,
-            "stage": str(e.stage),
-            "error_type": e.error_type,
-            "message": e.message,
-        }
-        for e in errors
-    ]
+    collected["errors"] = [error_row(e) for e in errors]
     return {name: pa.Table.from_pylist(rows, schema=SCHEMAS[name]) for name, rows in collected.items()}
 
 
@@ -301,12 +303,12 @@ def write_tables(
     written = []
     for name, table in tables.items():
         path = out_dir / f"{name}.{fmt}"
-        _atomic(path, lambda tmp, table=table: _write_one(table, tmp, fmt))
+        atomic(path, lambda tmp, table=table: _write_one(table, tmp, fmt))
         written.append(path)
     if manifest is not None:
         path = out_dir / "manifest.json"
         payload = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-        _atomic(path, lambda tmp: tmp.write_text(payload + "\n", encoding="utf-8"))
+        atomic(path, lambda tmp: tmp.write_text(payload + "\n", encoding="utf-8"))
         written.append(path)
     return written
 
@@ -315,20 +317,29 @@ def _write_one(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "parquet":
         pq.write_table(table, path, compression="zstd")
     elif fmt == "csv":
-        # CSV has no list type: list columns are written as JSON arrays.
-        for i, field in enumerate(table.schema):
-            if pa.types.is_list(field.type):
-                as_json = [
-                    json.dumps(v, ensure_ascii=False) if v is not None else None
-                    for v in table.column(i).to_pylist()
-                ]
-                table = table.set_column(i, field.name, pa.array(as_json, pa.string()))
-        pacsv.write_csv(table, path)
+        pacsv.write_csv(for_csv(table), path)
     else:
         raise ValueError(f"unknown format {fmt!r}")
 
 
-def _atomic(path: Path, write) -> None:
+def csv_schema(schema: pa.Schema) -> pa.Schema:
+    """CSV has no list type: list columns become JSON text."""
+    return pa.schema([(f.name, pa.string() if pa.types.is_list(f.type) else f.type) for f in schema])
+
+
+def for_csv(table: pa.Table) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type):
+            as_json = [
+                json.dumps(v, ensure_ascii=False) if v is not None else None
+                for v in table.column(i).to_pylist()
+            ]
+            table = table.set_column(i, field.name, pa.array(as_json, pa.string()))
+    return table
+
+
+def atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: all or nothing."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

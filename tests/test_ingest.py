@@ -116,3 +116,11 @@ def test_doc_id_is_hash_of_normalised_text():
     a = ingest.text_from_bytes(NOTICE.encode("utf-8"))
     b = ingest.text_from_bytes(NOTICE.replace("\n", "\r\n").encode("gb18030"))
     assert a.doc_id == b.doc_id and len(a.doc_id) == 16
+
+
+def test_a_file_glued_from_utf8_and_gb18030_reads_whole():
+    text = NOTICE * 3
+    half = len(text) // 2 + 3  # the seam falls inside a line
+    decoded = ingest.text_from_bytes(text[:half].encode("utf-8") + text[half:].encode("gb18030"))
+    assert decoded.encoding == "utf-8+gb18030"
+    assert decoded.text == ingest.normalise(text)

@@ -1,0 +1,283 @@
+"""Where a run's rows go: memory, or an output folder written in committed parts.
+
+``OutputStore`` buffers rows and flushes them every ``flush_every`` documents into
+``OUT/.zhenggai/parts/<seq>/<table>.parquet``; a part counts only once its ``done`` marker
+exists, so a run killed mid-flush leaves nothing half-written that a re-run would trust.
+``finish`` streams the previous tables and the parts, in order, into the documented files
+(written under temporary names and renamed), then removes the parts. A re-run over the
+same output therefore skips what is already there and completes what was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import write
+from pipeline.types import ErrorRecord
+from pipeline.write import SCHEMAS, TABLES
+
+STATE_DIR = ".zhenggai"
+SIGNATURES = pa.schema([("doc_id", pa.string()), ("signature", pa.list_(pa.uint64()))])
+PATHS = pa.schema([("doc_id", pa.string()), ("path", pa.string())])
+
+
+class MemoryStore:
+    """Keeps every row in memory and returns Arrow tables (for ``pipeline.run`` without ``out``)."""
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+        self.extra_paths: dict[str, list[str]] = {}
+        self.first_paths: dict[str, str] = {}
+
+    def existing_ids(self) -> set[str]:
+        return set()
+
+    def existing_signatures(self):
+        return []
+
+    def has_path(self, doc_id: str, path: str) -> bool:
+        return path == self.first_paths.get(doc_id) or path in self.extra_paths.get(doc_id, [])
+
+    def note_first_path(self, doc_id: str, path: str) -> None:
+        self.first_paths[doc_id] = path
+
+    def add_path(self, doc_id: str, path: str) -> None:
+        self.extra_paths.setdefault(doc_id, []).append(path)
+
+    def add_rows(self, rows: dict[str, list[dict]]) -> None:
+        for name, table_rows in rows.items():
+            self.rows[name].extend(table_rows)
+
+    def add_error(self, record: ErrorRecord) -> None:
+        self.rows["errors"].append(write.error_row(record))
+
+    def add_signature(self, doc_id: str, values: list[int]) -> None:
+        pass
+
+    def finish(self, manifest: dict) -> dict[str, pa.Table]:
+        for row in self.rows["documents"]:
+            row["source_paths"] = [*row["source_paths"], *self.extra_paths.get(row["doc_id"], [])]
+        return {name: pa.Table.from_pylist(rows, schema=SCHEMAS[name]) for name, rows in self.rows.items()}
+
+
+class OutputStore:
+    """Streams rows into committed part files, then combines them into the documented tables."""
+
+    def __init__(self, out: Path, fmt: str = "parquet", resume: bool = True, flush_every: int = 200):
+        self.out = Path(out)
+        self.fmt = fmt
+        self.flush_every = flush_every
+        self.state = self.out / STATE_DIR
+        self.parts = self.state / "parts"
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            shutil.rmtree(self.state, ignore_errors=True)
+        self._drop_uncommitted()
+        self.resume = resume
+        self._buffer: dict[str, list[dict]] = {name: [] for name in (*TABLES, "signatures", "paths")}
+        self._pending_docs = 0
+        self._seq = max((int(p.name) for p in self._committed()), default=0)
+        self._paths: dict[str, set[str]] = {}
+        if resume:
+            for source in self._sources("documents"):
+                for batch in source.iter_batches(columns=["doc_id", "source_paths"]):
+                    for doc_id, paths in zip(
+                        batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
+                    ):
+                        self._paths.setdefault(doc_id, set()).update(paths or [])
+            for source in self._sources("paths"):
+                for batch in source.iter_batches():
+                    for doc_id, path in zip(
+                        batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
+                    ):
+                        self._paths.setdefault(doc_id, set()).add(path)
+
+    # --- what is there already ---------------------------------------------------------
+
+    def _committed(self) -> list[Path]:
+        if not self.parts.exists():
+            return []
+        return sorted((p for p in self.parts.iterdir() if (p / "done").exists()), key=lambda p: int(p.name))
+
+    def _drop_uncommitted(self) -> None:
+        if self.parts.exists():
+            for part in self.parts.iterdir():
+                if not (part / "done").exists():
+                    shutil.rmtree(part, ignore_errors=True)
+
+    def _state_table(self, name: str) -> Path:
+        """The parquet copy a re-run reads: the output file itself, or a copy beside CSV output."""
+        if name == "signatures":
+            return self.state / "signatures.parquet"
+        if self.fmt == "parquet":
+            return self.out / f"{name}.parquet"
+        return self.state / "final" / f"{name}.parquet"
+
+    def _sources(self, name: str) -> list[pq.ParquetFile]:
+        return [source for _, source in self._origins(name)]
+
+    def _origins(self, name: str) -> list[tuple[str, pq.ParquetFile]]:
+        """(origin, file) of every place rows of ``name`` live: the last tables, then the parts."""
+        files = []
+        final = self._state_table(name)
+        if self.resume and name != "paths" and final.exists():
+            files.append(("final", pq.ParquetFile(final)))
+        for part in self._committed():
+            path = part / f"{name}.parquet"
+            if path.exists():
+                files.append((part.name, pq.ParquetFile(path)))
+        return files
+
+    def existing_ids(self) -> set[str]:
+        return set(self._paths)
+
+    def existing_signatures(self):
+        for source in self._sources("signatures"):
+            for batch in source.iter_batches():
+                yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+
+    def has_path(self, doc_id: str, path: str) -> bool:
+        return path in self._paths.get(doc_id, ())
+
+    def note_first_path(self, doc_id: str, path: str) -> None:
+        self._paths.setdefault(doc_id, set()).add(path)
+
+    # --- adding ------------------------------------------------------------------------
+
+    def add_path(self, doc_id: str, path: str) -> None:
+        self._paths.setdefault(doc_id, set()).add(path)
+        self._buffer["paths"].append({"doc_id": doc_id, "path": path})
+
+    def add_rows(self, rows: dict[str, list[dict]]) -> None:
+        for name, table_rows in rows.items():
+            self._buffer[name].extend(table_rows)
+        self._pending_docs += 1
+        if self._pending_docs >= self.flush_every:
+            self.flush()
+
+    def add_error(self, record: ErrorRecord) -> None:
+        self._buffer["errors"].append(write.error_row(record))
+
+    def add_signature(self, doc_id: str, values: list[int]) -> None:
+        self._buffer["signatures"].append({"doc_id": doc_id, "signature": values})
+
+    def flush(self) -> None:
+        if not any(self._buffer.values()):
+            return
+        self._seq += 1
+        part = self.parts / str(self._seq)
+        shutil.rmtree(part, ignore_errors=True)
+        part.mkdir(parents=True)
+        schemas = {**SCHEMAS, "signatures": SIGNATURES, "paths": PATHS}
+        for name, rows in self._buffer.items():
+            if rows:
+                pq.write_table(pa.Table.from_pylist(rows, schema=schemas[name]), part / f"{name}.parquet")
+        (part / "done").write_text("", encoding="utf-8")
+        self._buffer = {name: [] for name in self._buffer}
+        self._pending_docs = 0
+
+    # --- combining ---------------------------------------------------------------------
+
+    def finish(self, manifest: dict) -> None:
+        """Combine the previous tables and every committed part into the documented files.
+
+        Every table is first written under a temporary name; only when all are written are
+        they renamed into place, then the parts removed. A document's rows are taken from
+        the first place that holds it, so combining again after an interruption at any
+        point gives the same tables.
+        """
+        self.flush()
+        owner: dict[str, str] = {}
+        for origin, source in self._origins("documents"):
+            for batch in source.iter_batches(columns=["doc_id"]):
+                for doc_id in batch.column(0).to_pylist():
+                    owner.setdefault(doc_id, origin)
+        extra: dict[str, list[str]] = {}
+        for source in self._sources("paths"):
+            for batch in source.iter_batches():
+                for doc_id, path in zip(
+                    batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
+                ):
+                    extra.setdefault(doc_id, []).append(path)
+        staged: list[tuple[Path, Path]] = []
+        counts = {}
+        for name in TABLES:
+            counts[name] = self._stage(name, owner, extra, staged)
+        staged.append(self._stage_signatures(owner))
+        manifest = {**manifest, "counts": counts}
+        manifest_tmp = self.state / ".manifest.json.tmp"
+        manifest_tmp.write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8"
+        )
+        staged.append((manifest_tmp, self.out / "manifest.json"))
+        for tmp, target in staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+        shutil.rmtree(self.parts, ignore_errors=True)
+
+    def _rows(self, name: str, owner: dict[str, str], extra: dict[str, list[str]]):
+        """Batches of ``name`` in order, each document's rows once, extra paths merged."""
+        seen_errors: set[tuple] = set()
+        for origin, source in self._origins(name):
+            for batch in source.iter_batches(batch_size=4000):
+                table = pa.Table.from_batches([batch]).cast(SCHEMAS[name])
+                if name == "errors":
+                    rows = [r for r in table.to_pylist() if _once(r, seen_errors)]
+                    table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+                else:
+                    keep = [owner.get(d) == origin for d in table.column("doc_id").to_pylist()]
+                    if not all(keep):
+                        table = table.filter(pa.array(keep))
+                    if name == "documents" and extra:
+                        rows = table.to_pylist()
+                        for row in rows:
+                            more = [p for p in extra.get(row["doc_id"], []) if p not in row["source_paths"]]
+                            row["source_paths"] = [*row["source_paths"], *more]
+                        table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+                if table.num_rows:
+                    yield table
+
+    def _stage(self, name: str, owner, extra, staged: list[tuple[Path, Path]]) -> int:
+        state = self._state_table(name)
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_name(f".{state.name}.staged")
+        count = 0
+        with pq.ParquetWriter(tmp, SCHEMAS[name], compression="zstd") as writer:
+            for table in self._rows(name, owner, extra):
+                writer.write_table(table)
+                count += table.num_rows
+        staged.append((tmp, state))
+        if self.fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            csv_tmp = self.out / f".{name}.csv.staged"
+            with pacsv.CSVWriter(csv_tmp, write.csv_schema(SCHEMAS[name])) as writer:
+                for batch in pq.ParquetFile(tmp).iter_batches():
+                    writer.write_table(write.for_csv(pa.Table.from_batches([batch])))
+            staged.append((csv_tmp, self.out / f"{name}.csv"))
+        return count
+
+    def _stage_signatures(self, owner: dict[str, str]) -> tuple[Path, Path]:
+        target = self.state / "signatures.parquet"
+        tmp = self.state / ".signatures.parquet.staged"
+        with pq.ParquetWriter(tmp, SIGNATURES) as writer:
+            for origin, source in self._origins("signatures"):
+                for batch in source.iter_batches():
+                    table = pa.Table.from_batches([batch])
+                    keep = [owner.get(d) == origin for d in table.column("doc_id").to_pylist()]
+                    writer.write_table(table.filter(pa.array(keep)) if not all(keep) else table)
+        return tmp, target
+
+
+def _once(row: dict, seen: set[tuple]) -> bool:
+    key = (row["source_path"], row["stage"], row["error_type"], row["message"])
+    if key in seen:
+        return False
+    seen.add(key)
+    return True

@@ -1,0 +1,260 @@
+"""Batch at scale: workers, resuming after a kill, near-duplicates, Dask, and bad input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+import pipeline
+from pipeline import write
+
+sys.path.insert(0, str(REPO))
+from benchmarks.corpus import make_corpus
+
+BAD = REPO / "tests" / "fixtures" / "bad"
+ZHENGGAI = [sys.executable, "-m", "pipeline.cli"]
+KEYS = {
+    "documents": ["doc_id"],
+    "sections": ["section_id"],
+    "problems": ["problem_id"],
+    "measures": ["measure_id"],
+    "measure_labels": ["measure_id", "label"],
+    "entities": ["entity_id"],
+    "segments": ["segment_id"],
+    "errors": ["source_path", "error_type"],
+}
+
+
+def _zhenggai(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ZHENGGAI, *map(str, args)], capture_output=True, text=True, cwd=REPO, check=False, **kwargs
+    )
+
+
+def assert_same_tables(a: Path, b: Path, ordered: bool = True) -> None:
+    ta, tb = write.read_tables(a), write.read_tables(b)
+    for name, keys in KEYS.items():
+        left, right = ta[name], tb[name]
+        if not ordered:
+            left = left.sort_values(keys).reset_index(drop=True)
+            right = right.sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=name)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("corpus")
+    make_corpus(int(os.environ.get("ZHENGGAI_TEST_CORPUS", 160)), folder)
+    return folder
+
+
+def test_two_workers_write_the_same_tables_as_one(corpus, tmp_path):
+    assert _zhenggai("run", corpus, "--out", tmp_path / "one", "--workers", 1, "-q").returncode == 0
+    assert _zhenggai("run", corpus, "--out", tmp_path / "two", "--workers", 2, "-q").returncode == 0
+    assert_same_tables(tmp_path / "one", tmp_path / "two")
+    docs = pd.read_parquet(tmp_path / "two" / "documents.parquet")
+    assert len(docs) == len(list(corpus.rglob("*.txt")))
+
+
+def _wait_for_parts(out: Path, parts: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = (
+            list((out / ".zhenggai" / "parts").glob("*/done"))
+            if (out / ".zhenggai" / "parts").exists()
+            else []
+        )
+        if len(done) >= parts:
+            return
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.05)
+    raise AssertionError("no parts were committed in time")
+
+
+def test_killed_run_completed_by_a_rerun_equals_an_uninterrupted_run(corpus, tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert _zhenggai("run", corpus, "--out", whole, "--workers", 2, "-q").returncode == 0
+    proc = subprocess.Popen(
+        [*ZHENGGAI, "run", str(corpus), "--out", str(broken), "--workers", "2", "-q", "--flush-every", "10"],
+        cwd=REPO,
+    )
+    _wait_for_parts(broken, 3, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (broken / "documents.parquet").exists()
+    rerun = _zhenggai("run", corpus, "--out", broken, "--workers", 2)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "already written" in rerun.stdout
+    assert_same_tables(whole, broken)
+
+
+def test_killed_overwrite_leaves_the_previous_tables_complete(corpus, tmp_path):
+    out = tmp_path / "out"
+    assert _zhenggai("run", REPO / "data" / "raw", "--out", out, "-q").returncode == 0
+    before = write.read_tables(out)
+    proc = subprocess.Popen(
+        [
+            *ZHENGGAI,
+            "run",
+            str(corpus),
+            "--out",
+            str(out),
+            "--overwrite",
+            "--workers",
+            "2",
+            "-q",
+            "--flush-every",
+            "10",
+        ],
+        cwd=REPO,
+    )
+    _wait_for_parts(out, 2, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = write.read_tables(out)
+    for name in KEYS:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_exact_and_near_duplicates(tmp_path):
+    import opencc
+
+    original = (REPO / "data" / "raw" / "01_county_bureau.txt").read_text(encoding="utf-8")
+    other = (REPO / "data" / "raw" / "03_gb18030.txt").read_bytes()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a_original.txt").write_text(original, encoding="utf-8")
+    (folder / "b_same_bytes_elsewhere.txt").write_text(original, encoding="utf-8")
+    (folder / "c_repost.txt").write_text(
+        "首页 > 行业资讯 > 政务\n字号：大 中 小\n"
+        + original
+        + "\n【打印本页】【关闭窗口】\n本站声明：转载仅供参考",
+        encoding="utf-8",
+    )
+    (folder / "d_few_changed.txt").write_text(
+        original.replace("农田", "农地", 2).replace("17个", "18个"), encoding="utf-8"
+    )
+    (folder / "e_traditional.txt").write_text(opencc.OpenCC("s2t").convert(original), encoding="utf-8")
+    (folder / "f_unrelated.txt").write_bytes(other)
+    docs = pipeline.run(folder, out=tmp_path / "out")["documents"]
+    by_file = {
+        Path(paths[0]).name: row for paths, (_, row) in zip(docs.source_paths, docs.iterrows(), strict=True)
+    }
+    first = by_file["a_original.txt"]
+    assert len(docs) == 5
+    assert [Path(p).name for p in first.source_paths] == ["a_original.txt", "b_same_bytes_elsewhere.txt"]
+    assert pd.isna(first.duplicate_of) and pd.isna(by_file["f_unrelated.txt"].duplicate_of)
+    for name in ("c_repost.txt", "d_few_changed.txt", "e_traditional.txt"):
+        assert by_file[name].duplicate_of == first.doc_id, name
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_dask_cluster_writes_the_same_tables_as_the_local_engine(tmp_path):
+    pytest.importorskip("distributed")
+    corpus = tmp_path / "corpus"
+    make_corpus(40, corpus, seed=3)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    dask = str(bin_dir / "dask") if (bin_dir / "dask").exists() else shutil.which("dask")
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = subprocess.Popen(
+        [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    try:
+        local = _zhenggai("run", corpus, "--out", tmp_path / "local", "--workers", 1, "-q")
+        assert local.returncode == 0, local.stderr
+        remote = _zhenggai(
+            "run",
+            corpus,
+            "--out",
+            tmp_path / "dask",
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+            "-q",
+            timeout=600,
+        )
+        assert remote.returncode == 0, remote.stderr
+        assert_same_tables(tmp_path / "local", tmp_path / "dask")
+        manifest = (tmp_path / "dask" / "manifest.json").read_text(encoding="utf-8")
+        assert '"engine": "dask"' in manifest
+    finally:
+        for proc in (workers, scheduler):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_bad_input_battery_in_one_batch_with_good_notices(tmp_path):
+    folder = tmp_path / "batch"
+    shutil.copytree(BAD, folder)
+    for good in (REPO / "data" / "raw").iterdir():
+        shutil.copy(good, folder / f"good_{good.name}")
+    with (folder / "big.txt").open("wb") as fh:
+        block = ("一、整改情况。" * 1000 + "\n").encode("utf-8")
+        while fh.tell() < 50_000_000:
+            fh.write(block)
+    locked = folder / "locked.txt"
+    locked.write_text("一、整改情况", encoding="utf-8")
+    locked.chmod(0)
+    (folder / "dangling.txt").symlink_to(folder / "nowhere.txt")
+    os.mkfifo(folder / "pipe.txt")
+    out = tmp_path / "out"
+    result = _zhenggai("run", folder, "--out", out, "--workers", 2, timeout=600)
+    assert result.returncode == 0, result.stderr
+    tables = write.read_tables(out)
+    docs, errors = tables["documents"], tables["errors"]
+    names = {
+        Path(p).name: row
+        for paths, (_, row) in zip(docs.source_paths, docs.iterrows(), strict=True)
+        for p in paths
+    }
+    reasons = {Path(p).name: t for p, t in zip(errors.source_path, errors.error_type, strict=True)}
+    for good in (REPO / "data" / "raw").iterdir():
+        assert f"good_{good.name}" in names
+    assert reasons["empty.txt"] == "EmptyFile"
+    assert reasons["binary.txt"] == "BinaryFile"
+    assert reasons["zip_renamed.txt"] == "BinaryFile"
+    assert reasons["no_body.html"] == "NoVisibleText"
+    assert reasons["big.txt"] == "TooLarge"
+    assert reasons["dangling.txt"] == "ReadError"
+    assert reasons["pipe.txt"] == "NotAFile"
+    assert "locked.txt" in names or reasons.get("locked.txt") == "ReadError"  # root may read it anyway
+    for name in (
+        "truncated_utf8.txt",
+        "mixed_encodings.txt",
+        "deeply_nested.html",
+        "pasted_twice.txt",
+        "整改 通报 一.txt",
+    ):
+        assert name in names, name
+    assert names["deeply_nested.html"].parse_status in ("ok", "partial")
+    assert names["pasted_twice.txt"].parse_status in ("ok", "partial")
+    for row in errors.itertuples():
+        assert row.message.startswith(row.source_path + ": ") and "\n" not in row.message

@@ -12,7 +12,7 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "classify", "nlp", "parse", "run"]
+__all__ = ["__version__", "classify", "load", "nlp", "parse", "run"]
 
 
 def parse(text_or_path: str | Path, model: str | None = None, tagger=None):
@@ -94,3 +94,16 @@ def nlp(segmenter: str = "rjieba"):
     from pipeline.language import make_nlp
 
     return make_nlp(segmenter)
+
+
+def load(out: str | Path = "data/processed", raw: str | Path = "data/raw"):
+    """The tables of a run as DataFrames; runs the pipeline on ``raw`` first if ``out`` is empty.
+
+    The notebooks start here.
+    """
+    from pipeline import write
+
+    out = Path(out)
+    if not (out / "documents.parquet").exists():
+        run(raw, out=out)
+    return write.read_tables(out)

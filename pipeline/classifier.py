@@ -156,11 +156,11 @@ class MeasureClassifier(ClassifierMixin, BaseEstimator):
         """A tidy-friendly frame: ``text``, a score column and a boolean column per label."""
         texts = list(texts)
         scores = self.predict_proba(texts)
-        frame = pd.DataFrame({"text": texts})
+        columns: dict[str, object] = {"text": texts}
         for j, label in enumerate(LABELS):
-            frame[f"score_{label}"] = scores[:, j] if len(texts) else []
-            frame[label] = scores[:, j] >= self.thresholds_[j] if len(texts) else []
-        return frame
+            columns[f"score_{label}"] = scores[:, j]
+            columns[label] = scores[:, j] >= self.thresholds_[j]
+        return pd.DataFrame(columns)
 
 
 def _best_threshold(truth: np.ndarray, scores: np.ndarray) -> float:

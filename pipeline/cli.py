@@ -329,5 +329,23 @@ def import_cmd(
     typer.echo(f"{len(frame)} measures → {out}")
 
 
+@app.command()
+def report(
+    out_dir: Annotated[
+        Path, typer.Argument(help="A run's output folder (what `zhenggai run --out` wrote).")
+    ] = (DEFAULT_OUTPUT),
+) -> None:
+    """Write OUT_DIR/report.html: counts, charts, parse status, errors, least certain measures."""
+    import json as _json
+
+    from pipeline.report import write_report
+
+    thresholds = None
+    metrics = Path("models/measures/metrics.json")
+    if metrics.exists():
+        thresholds = _json.loads(metrics.read_text(encoding="utf-8")).get("thresholds")
+    typer.echo(f"report → {write_report(out_dir, thresholds)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -55,13 +55,13 @@ def load_seed_gold(path: Path) -> pd.DataFrame:
     rows = [
         {
             "doc_id": doc_id,
-            "measure_id": f"{doc_id}:{m['id']}",
+            "measure_id": f"{doc_id}:{m.get('id', f'm{i + 1}')}",
             "scope": m.get("scope", "problem"),
             "problem_no": m.get("problem_no"),
             "text": m["text"],
             "labels": m.get("labels", []),
         }
-        for m in gold["measures"]
+        for i, m in enumerate(gold["measures"])
     ]
     return _wide(rows)
 

@@ -71,8 +71,15 @@ class EntityComponent:
     def __call__(self, doc: Doc) -> Doc:
         context = doc.user_data.get(CONTEXT_KEY)
         found = doc.user_data.get(USER_DATA_KEY)
-        if context is not None or found is None:  # year-less dates need the notice's own dates
+        if found is None:
             found = entities.find_entities(match_form(doc.text), context)
+        elif context is not None:  # only dates depend on the notice's own dates: find them again
+            mt = match_form(doc.text)
+            dates = entities.find_dates(mt, entities.protected_spans(mt), context)
+            kept_types = (entities.EntityType.DATE, entities.EntityType.PERIOD)
+            found = sorted(
+                [e for e in found if e.type not in kept_types] + dates, key=lambda e: (e.start, -e.end)
+            )
         spans: list[Span] = []
         kept = []
         for e in found:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline import entities
 from pipeline.config import MODELS_DIR
+from pipeline.ingest import match_form
 from pipeline.types import LABELS, Entity, EntityType, MeasureLabel, Notice, SegmentKind
 
 DEFAULT_MODEL = "measures"
@@ -52,6 +53,8 @@ class Tagger:
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
         tag_fields(notice)
+        for problem in notice.problems:
+            problem.focus_area = focus_area(problem.category, problem.title)
         if self.nlp is not None:
             notice.entities = find_notice_entities(notice, self.nlp)
             fill_money_recovered(notice)
@@ -67,6 +70,30 @@ class Tagger:
                         )
                     )
         return notice
+
+
+def focus_area(category: str | None, title: str) -> str:
+    """The standard area of inspection a problem belongs to.
+
+    decisions (implementing the central decisions and the body's duties), corruption
+    (corruption and misconduct affecting the public, discipline), organisation (building
+    the party organisation, cadres), rectification (earlier findings), or other. The
+    category heading decides when it points to one area; otherwise heading and title
+    together do.
+    """
+    from pipeline.patterns.tag import FOCUS_AREAS
+
+    def scores(text: str) -> list[int]:
+        form = match_form(text)
+        return [len(set(pattern.findall(form))) for _, pattern in FOCUS_AREAS]
+
+    for text in (category or "", f"{category or ''} {title}"):
+        found = scores(text)
+        best = max(found)
+        if best and found.count(best) == 1:
+            return FOCUS_AREAS[found.index(best)][0]
+    found = scores(f"{category or ''} {title}")
+    return FOCUS_AREAS[found.index(max(found))][0] if max(found) else "other"
 
 
 def _regions(notice: Notice) -> tuple[int, int | None, int | None]:

@@ -68,3 +68,8 @@ def test_spans_are_exact(case):
         assert notice.text[m.start : m.end] == m.text
     for p in notice.problems:
         assert notice.text[p.title_start : p.title_end] == p.title
+
+
+def test_every_sample_problem_gets_the_focus_area_a_reader_gives(case):
+    gold, notice = case
+    assert [p.focus_area for p in notice.problems] == [p["focus_area"] for p in gold["problems"]]

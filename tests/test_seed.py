@@ -88,3 +88,11 @@ def test_headings_contact_and_signature_are_never_measures(seed_notice):
 
 def test_parse_status_ok(seed_notice):
     assert seed_notice.parse_status == "ok"
+
+
+def test_the_four_category_headings_map_to_the_four_standard_areas_in_order(seed_notice):
+    areas = []
+    for p in seed_notice.problems:
+        if not areas or areas[-1] != p.focus_area:
+            areas.append(p.focus_area)
+    assert areas == ["decisions", "corruption", "organisation", "rectification"]

@@ -161,3 +161,35 @@ LABEL_ORDER = (
     "rectification",
     "leadership",
 )
+
+
+# --- focus areas of inspection (problems.focus_area) -------------------------------------
+# Each area's cue words; a problem takes the area with most cues in its category heading,
+# or, where the heading names none or several equally, in heading and title together.
+# Ties go to the earlier area: a heading about earlier findings often also names the party.
+FOCUS_AREAS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "rectification",
+        re.compile(
+            r"上[一]?轮|前[一]?轮|历次|以往|巡[视察](?:等)?监督.{0,6}整改|审计.{0,8}整改|整改.{0,4}(?:不到位|不彻底|不力)|监督整改|反馈问题.{0,4}整改"
+        ),
+    ),
+    (
+        "organisation",
+        re.compile(
+            r"基层党组织|党组织建设|组织建设|领导班子|班子建设|干部队伍|干部选拔|选人用人|人才|组织生活|三会一课|党员(?:教育|管理|发展)|党建|支部|组织体系"
+        ),
+    ),
+    (
+        "corruption",
+        re.compile(
+            r"腐败|不正之风|作风|医风|师德|廉洁|廉政|八项规定|纪律|财经|财务|财政|预算|国库|非税|资金|资产|经费|劳务费|列支|收费|价格|超标准|采购|招标|工程|违规|群众身边|群众反映|全面从严治党|监督责任|主体责任|四风|公务|报销|利益|资格审核|把关不严|发放"
+        ),
+    ),
+    (
+        "decisions",
+        re.compile(
+            r"决策部署|党中央|贯彻落实|理论学习|学习贯彻|意识形态|政治建设|政治责任|新发展理念|根本任务|立德树人|课程思政|主责主业|职能|职责|服务|发展|政策|中心工作|国家战略|民生|安全|执法|监管|改革|乡村振兴|推进缓慢|未开工|人居环境|生态|环境|扬尘|污染|治理|整治|管护"
+        ),
+    ),
+)

@@ -84,18 +84,28 @@ def label_counts(tables) -> plt.Figure:
     return fig
 
 
-def labels_by_scope(tables) -> plt.Figure:
-    wide = measure_labels_wide(tables)
-    share = wide.groupby("scope")[[*LABELS, "other"]].mean().T
+def _share_bars(share: pd.DataFrame, title: str, ylabel: str, legend: str) -> plt.Figure:
+    """Grouped bars: one group per label, one bar per column of ``share``."""
+    share = share.copy()
     share.index = [LABEL_NAMES[k] for k in share.index]
     with cjk_style():
         fig, ax = _figure(9, 4.8)
         share.plot.bar(ax=ax, rot=30)
-        ax.set_title("不同范围措施的类型构成 Measure types by scope")
+        ax.set_title(title)
         ax.set_xlabel("类型 type")
-        ax.set_ylabel("占该范围措施比例 share of measures")
-        ax.legend(title="范围 scope")
+        ax.set_ylabel(ylabel)
+        ax.legend(title=legend)
     return fig
+
+
+def labels_by_scope(tables) -> plt.Figure:
+    share = measure_labels_wide(tables).groupby("scope")[[*LABELS, "other"]].mean().T
+    return _share_bars(
+        share,
+        "不同范围措施的类型构成 Measure types by scope",
+        "占该范围措施比例 share of measures",
+        "范围 scope",
+    )
 
 
 def labels_by_focus_area(tables) -> plt.Figure:
@@ -121,18 +131,11 @@ def labels_by_focus_area(tables) -> plt.Figure:
 
 
 def labels_by_inspection_kind(tables) -> plt.Figure:
-    wide = measure_labels_wide(tables)
     kinds = tables["documents"][["doc_id", "inspection_kind"]]
-    share = wide.merge(kinds, on="doc_id").groupby("inspection_kind")[[*LABELS, "other"]].mean().T
-    share.index = [LABEL_NAMES[k] for k in share.index]
-    with cjk_style():
-        fig, ax = _figure(9, 4.8)
-        share.plot.bar(ax=ax, rot=30)
-        ax.set_title("巡视、巡察、审计整改的措施构成 Measure types by inspection kind")
-        ax.set_xlabel("类型 type")
-        ax.set_ylabel("占比 share of measures")
-        ax.legend(title="检查类型 kind")
-    return fig
+    wide = measure_labels_wide(tables).merge(kinds, on="doc_id")
+    share = wide.groupby("inspection_kind")[[*LABELS, "other"]].mean().T
+    title = "巡视、巡察、审计整改的措施构成 Measure types by inspection kind"
+    return _share_bars(share, title, "占比 share of measures", "检查类型 kind")
 
 
 ISSUER_KINDS = (

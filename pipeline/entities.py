@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipeline.patterns import entities as pat
-from pipeline.types import DocumentFields, EntityType
+from pipeline.types import DocumentFields, EntityType, EntityValue
 
 _CN_DIGIT = {
     "零": 0,
@@ -64,23 +64,6 @@ def cn_number(text: str) -> float | None:
 
 
 TIMELINE_FORMS = frozenset({"ymd", "iso", "ym"})
-
-
-@dataclass
-class RawEntity:
-    """An entity before ids: what was found, where, and its normalised value."""
-
-    type: EntityType
-    start: int
-    end: int
-    value: str | None = None
-    value_num: float | None = None
-    unit: str | None = None
-    date_start: str | None = None
-    date_end: str | None = None
-    approx: bool = False
-    doc_kind: str | None = None
-    issued: bool | None = None
 
 
 @dataclass
@@ -195,7 +178,7 @@ def resolve_year(mention: _DateMention, mt: str, context: DateContext) -> int | 
     return last_named
 
 
-def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) -> list[RawEntity]:
+def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) -> list[EntityValue]:
     """Dates and periods (two dates joined by 至/到/—, the second sharing year and month)."""
     mentions = date_mentions(mt, protected)
     own = [(context.base + d.start, d.y) for d in mentions if d.y is not None and d.form in TIMELINE_FORMS]
@@ -203,7 +186,7 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
     for d in mentions:
         if d.y is None and pat.TODAY_YEAR.search(mt, max(0, d.start - 2), d.start):
             d.y = (context.signing or context.publish or date.today()).year
-    out: list[RawEntity] = []
+    out: list[EntityValue] = []
     i = 0
     while i < len(mentions):
         a = mentions[i]
@@ -221,7 +204,7 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
             start_iso, end_iso = _iso(a.y, a.m, a.d), _iso(end_y, end_m, b.d)
             if start_iso and end_iso:
                 out.append(
-                    RawEntity(
+                    EntityValue(
                         EntityType.PERIOD,
                         a.start,
                         b.end,
@@ -238,7 +221,7 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
             start_iso = _iso(a.y, a.m, a.d)
             if start_iso and end_iso:
                 out.append(
-                    RawEntity(
+                    EntityValue(
                         EntityType.PERIOD,
                         a.start,
                         a.end + day_only.end(),
@@ -251,12 +234,12 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
                 continue
         iso = _iso(a.y, a.m, a.d)
         if iso:
-            out.append(RawEntity(EntityType.DATE, a.start, a.end, iso, date_start=iso, date_end=iso))
+            out.append(EntityValue(EntityType.DATE, a.start, a.end, iso, date_start=iso, date_end=iso))
         i += 1
     return out
 
 
-def find_doc_titles(mt: str) -> list[RawEntity]:
+def find_doc_titles(mt: str) -> list[EntityValue]:
     out = []
     for m in pat.DOC_TITLE.finditer(mt):
         inner = m.group("inner")
@@ -264,13 +247,15 @@ def find_doc_titles(mt: str) -> list[RawEntity]:
         kind = next((k for k in pat.DOC_KINDS if bare.endswith(k)), None)
         sentence_start = max(mt.rfind(ch, 0, m.start()) for ch in "。;\n,") + 1
         issued = bool(pat.ISSUED_BY_SELF.search(mt[sentence_start : m.start()]))
-        out.append(RawEntity(EntityType.DOC_TITLE, m.start(), m.end(), inner, doc_kind=kind, issued=issued))
+        out.append(EntityValue(EntityType.DOC_TITLE, m.start(), m.end(), inner, doc_kind=kind, issued=issued))
     return out
 
 
-def find_amounts(mt: str, protected: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[RawEntity]:
+def find_amounts(
+    mt: str, protected: list[tuple[int, int]], taken: list[tuple[int, int]]
+) -> list[EntityValue]:
     """Money (in yuan), percentages and quantities with their measure words."""
-    out: list[RawEntity] = []
+    out: list[EntityValue] = []
     spans = list(taken)
     multipliers = {"元": 1, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
     for m in pat.MONEY.finditer(mt):
@@ -284,7 +269,7 @@ def find_amounts(mt: str, protected: list[tuple[int, int]], taken: list[tuple[in
         approx = bool(m.group("approx")) or m.group("pre") in ("约", "近")
         value = str(int(yuan)) if yuan == int(yuan) else str(yuan)
         out.append(
-            RawEntity(EntityType.MONEY, start, m.end(), value, value_num=yuan, unit="元", approx=approx)
+            EntityValue(EntityType.MONEY, start, m.end(), value, value_num=yuan, unit="元", approx=approx)
         )
         spans.append((start, m.end()))
     for m in pat.PERCENT.finditer(mt):
@@ -294,7 +279,9 @@ def find_amounts(mt: str, protected: list[tuple[int, int]], taken: list[tuple[in
         n = cn_number(m.group("n") or m.group("cn"))
         approx = bool(m.group("approx")) or m.group("pre") in ("约", "近")
         out.append(
-            RawEntity(EntityType.PERCENT, start, m.end(), _num_text(n), value_num=n, unit="%", approx=approx)
+            EntityValue(
+                EntityType.PERCENT, start, m.end(), _num_text(n), value_num=n, unit="%", approx=approx
+            )
         )
         spans.append((start, m.end()))
     for regex in (pat.QUANTITY, pat.CN_QUANTITY):
@@ -317,7 +304,7 @@ def find_amounts(mt: str, protected: list[tuple[int, int]], taken: list[tuple[in
                 continue
             approx = bool(m.group("approx")) or pre in ("约", "近")
             out.append(
-                RawEntity(
+                EntityValue(
                     EntityType.QUANTITY, start, end, _num_text(n), value_num=n, unit=unit, approx=approx
                 )
             )
@@ -408,9 +395,9 @@ def _plausible_name(name: str) -> bool:
     return name[:2] in pat.SURNAMES or name[0] in pat.SURNAMES
 
 
-def find_people(mt: str) -> list[RawEntity]:
+def find_people(mt: str) -> list[EntityValue]:
     """Personal names after a role (局长扶元金) or before 同志; roles are not in the span."""
-    out: list[RawEntity] = []
+    out: list[EntityValue] = []
     seen: set[tuple[int, int]] = set()
     for m in pat.PERSON_AFTER_ROLE.finditer(mt):
         cand = m.group("name")
@@ -429,7 +416,7 @@ def find_people(mt: str) -> list[RawEntity]:
         ):
             continue
         seen.add((start, start + length))
-        out.append(RawEntity(EntityType.PERSON, start, start + length, name))
+        out.append(EntityValue(EntityType.PERSON, start, start + length, name))
     for m in re.finditer("同志", mt):
         end = m.start()
         for length in (3, 2):
@@ -443,16 +430,16 @@ def find_people(mt: str) -> list[RawEntity]:
             if boundary and _plausible_name(name) and re.fullmatch(r"[\u4e00-\u9fff]+", name):
                 if not _overlaps(start, end, list(seen)):
                     seen.add((start, end))
-                    out.append(RawEntity(EntityType.PERSON, start, end, name))
+                    out.append(EntityValue(EntityType.PERSON, start, end, name))
                 break
     return out
 
 
-def find_orgs(mt: str) -> list[RawEntity]:
-    return [RawEntity(EntityType.ORG, m.start(), m.end(), m.group()) for m in pat.ORG.finditer(mt)]
+def find_orgs(mt: str) -> list[EntityValue]:
+    return [EntityValue(EntityType.ORG, m.start(), m.end(), m.group()) for m in pat.ORG.finditer(mt)]
 
 
-def find_entities(mt: str, context: DateContext | None = None) -> list[RawEntity]:
+def find_entities(mt: str, context: DateContext | None = None) -> list[EntityValue]:
     """Every entity of a text (match form), sorted by position; titles may hold others."""
     context = context or DateContext()
     protected = protected_spans(mt)

@@ -204,21 +204,12 @@ def find_notice_entities(notice: Notice, nlp) -> list[Entity]:
                 value = text[start:end]  # as written: traditional characters stay traditional
             elif raw.type == EntityType.DOC_TITLE:
                 value = text[start + 1 : end - 1]
+            fields = {**vars(raw), "start": start, "end": end, "value": value}
             out.append(
                 Entity(
+                    **fields,
                     entity_id=f"{notice.doc_id}:e{len(out) + 1}",
-                    type=raw.type,
                     text=text[start:end],
-                    start=start,
-                    end=end,
-                    value=value,
-                    value_num=raw.value_num,
-                    unit=raw.unit,
-                    date_start=raw.date_start,
-                    date_end=raw.date_end,
-                    approx=raw.approx,
-                    doc_kind=raw.doc_kind,
-                    issued=raw.issued,
                     measure_id=measure.measure_id if measure else None,
                     problem_id=problem.problem_id if problem else (measure.problem_id if measure else None),
                 )

@@ -142,10 +142,10 @@ class Segment:
 
 
 @dataclass
-class Entity:
-    entity_id: str
+class EntityValue:
+    """What the entity finder knows of a mention: its type, span and normalised value."""
+
     type: EntityType
-    text: str
     start: int
     end: int
     value: str | None = None
@@ -156,6 +156,14 @@ class Entity:
     approx: bool = False
     doc_kind: str | None = None
     issued: bool | None = None
+
+
+@dataclass(kw_only=True)
+class Entity(EntityValue):
+    """A mention placed in its notice: id, text, and the measure and problem it falls in."""
+
+    entity_id: str
+    text: str
     measure_id: str | None = None
     problem_id: str | None = None
 

@@ -152,16 +152,6 @@ LABELLING_FUNCTIONS: tuple[LabellingFunction, ...] = (
     ),
 )
 
-LABEL_ORDER = (
-    "study",
-    "self_check",
-    "system_revision",
-    "accountability",
-    "meeting",
-    "rectification",
-    "leadership",
-)
-
 
 # --- focus areas of inspection (problems.focus_area) -------------------------------------
 # Each area's cue words; a problem takes the area with most cues in its category heading,

@@ -252,11 +252,12 @@ def load(folder: Path) -> tuple[MeasureClassifier, dict]:
     path = Path(folder) / MODEL_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path}: no model here (train one with `zhenggai train`)")
-    untrusted = sio.get_untrusted_types(file=path)
-    unexpected = [t for t in untrusted if t not in TRUSTED_TYPES]
-    if unexpected:
-        raise ValueError(f"{path}: refusing to load unexpected types {unexpected}")
-    classifier = sio.load(path, trusted=untrusted)
+    try:  # skops refuses any type outside the list, so nothing else can run on load
+        classifier = sio.load(path, trusted=TRUSTED_TYPES)
+    except Exception as exc:
+        if "Untrusted types" in str(exc) or type(exc).__name__ == "UntrustedTypesFoundException":
+            raise ValueError(f"{path}: refusing to load unexpected types ({exc})") from exc
+        raise
     info = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
     from pipeline.rules import rules_fingerprint
 

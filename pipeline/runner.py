@@ -108,6 +108,17 @@ def process_text(text: Text, tagger: tag.Tagger) -> DocResult:
         return DocResult(text.doc_id, None, None, errors, seconds)
 
 
+def die_with_parent() -> None:
+    """A worker ends when the run that started it is killed, instead of lingering (Linux)."""
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def process_batch(texts: list[Text], model: str | None) -> list[DocResult]:
     tagger = worker_tagger(model)
     return [process_text(t, tagger) for t in texts]
@@ -137,7 +148,9 @@ class LocalEngine:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=get_context("spawn"), initializer=die_with_parent
+        )
 
     def map(self, batches: Iterable[list[Text]]) -> Iterator[list[DocResult]]:
         window: deque = deque()

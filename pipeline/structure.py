@@ -176,7 +176,7 @@ def _choose_problem_family(mt: str, body: list[Line], planned_lines: set[Line]) 
             if not m:
                 continue
             head = mt[line.start : min(line.end, line.start + 120)]
-            if name != "labelled_no" and not pat.PROBLEMISH.search(head):
+            if name not in ("labelled_no", "numbered_labelled") and not pat.PROBLEMISH.search(head):
                 continue
             num = m.groupdict().get("num")
             marker = m.group("marker")
@@ -507,7 +507,7 @@ def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list
         while title_start < ps.line.end and mt[title_start] == " ":
             title_start += 1
         labelled = bool(re.match(r"问题|\(", ps.marker)) or bool(
-            re.match(r"(?:反馈|巡[察视]|审计)?(?:指出的?)?问题[ ]*:", mt[title_start:])
+            re.match(r"(?:反馈|巡[察视]|审计|检查)?(?:指出|发现)?的?(?:问题)?[ ]*:", mt[title_start:])
         )
         title_end = _title_end(mt, title_start, min(ps.line.end, end), labelled)
         section = _innermost(sections, ps.marker_start)

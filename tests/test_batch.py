@@ -258,3 +258,20 @@ def test_bad_input_battery_in_one_batch_with_good_notices(tmp_path):
     assert names["pasted_twice.txt"].parse_status in ("ok", "partial")
     for row in errors.itertuples():
         assert row.message.startswith(row.source_path + ": ") and "\n" not in row.message
+
+
+def test_workers_die_with_a_killed_run(corpus, tmp_path):
+    import psutil
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*ZHENGGAI, "run", str(corpus), "--out", str(out), "--workers", "2", "-q", "--flush-every", "10"],
+        cwd=REPO,
+    )
+    _wait_for_parts(out, 2, proc)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert children, "the run should have worker processes"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [p.pid for p in alive]

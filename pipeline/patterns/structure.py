@@ -31,6 +31,12 @@ PROBLEM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"^[ ]*(?P<marker>\((?P<num>{CN})\)[ ]*)(?=(?:反馈|巡[察视]|审计)?(?:指出的?)?问题[ ]*:)"
         ),
     ),
+    (
+        "numbered_labelled",
+        re.compile(
+            r"^[ ]*(?P<marker>(?P<num>\d{1,3})[ ]*[.、](?!\d))[ ]*(?=(?:审计|巡察|巡视|检查)?(?:指出|发现|反馈)(?:的)?(?:问题)?[ ]*:)"
+        ),
+    ),
     ("numbered_topic", re.compile(r"^[ ]*(?P<marker>(?P<num>\d{1,3})[ ]*[.、](?!\d))[ ]*(?=针对|关于|对于)")),
     ("paren_topic", re.compile(r"^[ ]*(?P<marker>\((?P<num>\d{1,3})\)[、.]?)[ ]*(?=针对|关于|对于)")),
     ("cn_topic", re.compile(rf"^[ ]*(?P<marker>\((?P<num>{CN})\)[、.]?)[ ]*(?=针对|关于|对于).{{0,80}}问题")),
@@ -159,4 +165,4 @@ FLAT_BREAK = re.compile(
     r"(?:各界|欢迎|如对|如有|联系电话|联系方式|【打印|【关闭|打印本页|关闭窗口)|"
     r"\S{2,40}(?:党组|党委|委员会|局|办公室|院|公司|集团|政府|镇|街道) \d{4}年\d{1,2}月\d{1,2}日)"
 )
-FLAT_LINE_MIN = 200
+FLAT_LINE_MIN = 120

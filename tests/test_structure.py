@@ -1,0 +1,98 @@
+"""The structure stage on small cases of every layout family, and on the labelled corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import REPO
+
+from pipeline import ingest, structure
+
+PUNCT = " 。.;；,，:：\n"
+
+
+def parse(text: str):
+    return structure.parse_structure(ingest.text_from_string(text))
+
+
+@pytest.mark.parametrize(
+    ("answer", "markers"),
+    [
+        ("一是补齐台账；二是开展自查；三是修订制度。", ["一是", "二是", "三是"]),
+        ("（1）补齐台账；（2）开展自查。", ["（1）", "（2）"]),
+        ("①补齐台账；②开展自查。", ["①", "②"]),
+        ("首先，补齐台账。其次，开展自查。最后，修订制度。", ["首先", "其次", "最后"]),
+        ("第一，补齐台账；第二，开展自查。", ["第一，", "第二，"]),
+        ("整改措施：1、补齐台账；2、开展自查。", ["1、", "2、"]),
+        ("一是补齐台账二是开展自查", ["一是", "二是"]),
+    ],
+)
+def test_every_enumeration_family_gives_one_measure_per_item(answer, markers):
+    notice = parse(f"二、问题整改情况\n1.针对台账不全的问题。{answer}")
+    assert len(notice.problems) == 1
+    assert [m.marker for m in notice.measures] == markers
+    assert all(m.scope == "problem" for m in notice.measures)
+
+
+@pytest.mark.parametrize(
+    ("line", "marker", "title"),
+    [
+        ("1.针对台账不全的问题。一是补齐台账。", "1.", "针对台账不全的问题。"),
+        ("2、关于“报销把关不严”问题的整改", "2、", "关于“报销把关不严”问题的整改"),
+        ("问题3：公务用车登记不全。", "问题3：", "公务用车登记不全。"),
+        ("（一）反馈问题：公务用车登记不全。", "（一）", "反馈问题：公务用车登记不全。"),
+        ("4.审计指出：专项资金闲置。", "4.", "审计指出：专项资金闲置。"),
+    ],
+)
+def test_problem_heading_families(line, marker, title):
+    notice = parse(f"二、问题整改情况\n{line}\n一是补齐台账。")
+    assert [(p.marker, p.title) for p in notice.problems] == [(marker, title)]
+
+
+def test_status_line_is_a_measure_and_sets_the_status():
+    notice = parse("二、整改情况\n问题1：台账不全。\n整改情况：已完成整改。一是补齐台账；二是开展自查。")
+    assert [m.text for m in notice.measures] == ["已完成整改", "一是补齐台账", "二是开展自查"]
+    assert notice.problems[0].status == "completed"
+
+
+def test_next_steps_are_planned_and_the_organisation_general():
+    notice = parse(
+        "一、整改工作开展情况\n局党组高度重视。9月2日召开党组会议，研究部署整改工作；成立整改工作领导小组。\n"
+        "二、问题整改情况\n1.针对台账不全的问题。一是补齐台账。\n三、下一步工作打算\n下一步，将持续开展回头看，建立长效机制。"
+    )
+    scopes = [(m.scope, m.text) for m in notice.measures]
+    assert scopes == [
+        ("general", "9月2日召开党组会议，研究部署整改工作"),
+        ("general", "成立整改工作领导小组"),
+        ("problem", "一是补齐台账"),
+        ("planned", "下一步，将持续开展回头看，建立长效机制"),
+    ]
+
+
+def test_flattened_page_is_cut_back_into_lines():
+    flat = (
+        "中共某局党组关于巡察整改情况的通报 根据县委统一部署，2024年3月至5月，"
+        "县委第二巡察组对我局开展了常规巡察，并于6月反馈了巡察意见。局党组照单全收、逐项整改，现将整改进展情况予以公布。"
+        " 一、整改情况 1.关于“台账不全”问题的整改 一是补齐台账；二是开展自查。"
+        " 2.关于“培训不足”问题的整改 一是组织培训；二是建立培训制度。 中共某局党组 2024年8月9日"
+    )
+    notice = parse(flat)
+    assert [p.title for p in notice.problems] == ["关于“台账不全”问题的整改", "关于“培训不足”问题的整改"]
+    assert len(notice.measures) == 4
+    assert notice.segments[-1].kind == "footer"
+
+
+def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
+    """A regression guard on 64 notices the parser was not written against."""
+    found = total = predicted = 0
+    for path in sorted((REPO / "data" / "labelled" / "annotations").glob("*.json")):
+        annotation = json.loads(path.read_text(encoding="utf-8"))
+        text = ingest.read_document(REPO / "data" / "labelled" / "notices" / f"{annotation['doc']}.txt")
+        notice = structure.parse_structure(text)
+        got = {m.text.rstrip(PUNCT) for m in notice.measures}
+        gold = [m["text"].rstrip(PUNCT) for m in annotation["measures"]]
+        found += sum(g in got for g in gold)
+        total += len(gold)
+        predicted += len(notice.measures)
+    assert found / total >= 0.90 and found / predicted >= 0.90, (found / total, found / predicted)

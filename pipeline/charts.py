@@ -216,7 +216,7 @@ def timeline(tables) -> plt.Figure:
         ax.set_title("从巡察到整改通报的时间 From inspection to publication")
         ax.set_xlabel("天 days")
         ax.set_ylabel("发布单位 issuer")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
 
 

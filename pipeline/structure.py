@@ -293,17 +293,10 @@ def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
                 break
         items = []
         for i, mm in enumerate(matches):
-            item_end = _line_end(mt, mm.start(), end)
+            item_end = _line_end(mt, mm.start(), end)  # an item stops at its paragraph's end
             if i + 1 < len(matches):
-                item_end = (
-                    min(item_end, matches[i + 1].start()) if matches[i + 1].start() > mm.start() else item_end
-                )
-                item_end = (
-                    matches[i + 1].start()
-                    if _line_end(mt, mm.start(), end) >= matches[i + 1].start()
-                    else item_end
-                )
-            if i + 1 == len(matches):
+                item_end = min(item_end, matches[i + 1].start())
+            else:
                 tail = pat.RUN_TAIL.search(mt, mm.end(), item_end)
                 item_end = tail.start() if tail else item_end
             items.append(_Item(mm.group("marker"), mm.start(), item_end))

@@ -29,23 +29,27 @@ def _wide(rows: list[dict]) -> pd.DataFrame:
     return frame.drop(columns=["labels"])
 
 
+def _annotation_rows(doc: dict, fallback_id: str) -> list[dict]:
+    """Rows of one annotation file (``{"doc": …, "measures": […]}``)."""
+    doc_id = doc.get("doc") or fallback_id
+    return [
+        {
+            "doc_id": doc_id,
+            "measure_id": f"{doc_id}:{m['id']}",
+            "scope": m.get("scope", "problem"),
+            "problem_no": m.get("problem_no"),
+            "text": m["text"],
+            "labels": m.get("labels", []),
+        }
+        for m in doc["measures"]
+    ]
+
+
 def load_annotation_dir(path: Path) -> pd.DataFrame:
     """The project's labelled corpus: one JSON file of measures per notice."""
     rows = []
     for file in sorted(Path(path).glob("*.json")):
-        doc = json.loads(file.read_text(encoding="utf-8"))
-        doc_id = doc.get("doc") or file.stem
-        for m in doc["measures"]:
-            rows.append(
-                {
-                    "doc_id": doc_id,
-                    "measure_id": f"{doc_id}:{m['id']}",
-                    "scope": m.get("scope", "problem"),
-                    "problem_no": m.get("problem_no"),
-                    "text": m["text"],
-                    "labels": m.get("labels", []),
-                }
-            )
+        rows += _annotation_rows(json.loads(file.read_text(encoding="utf-8")), file.stem)
     return _wide(rows)
 
 
@@ -116,7 +120,7 @@ def load_gold(path: str | Path) -> pd.DataFrame:
         if isinstance(data, dict) and "measures" in data and "sections" in data:
             return load_seed_gold(path)
         if isinstance(data, dict) and "measures" in data:
-            return load_annotation_dir_single(path, data)
+            return _wide(_annotation_rows(data, path.stem))
         from pipeline.export import read_label_studio
 
         return read_label_studio(path)
@@ -132,22 +136,6 @@ def load_gold(path: str | Path) -> pd.DataFrame:
     if suffix == ".csv":
         return _from_table(pd.read_csv(path), path.stem)
     raise ValueError(f"{path}: not a gold table (.json, .jsonl, .parquet, .csv or a folder)")
-
-
-def load_annotation_dir_single(path: Path, doc: dict) -> pd.DataFrame:
-    doc_id = doc.get("doc") or path.stem
-    rows = [
-        {
-            "doc_id": doc_id,
-            "measure_id": f"{doc_id}:{m['id']}",
-            "scope": m.get("scope"),
-            "problem_no": m.get("problem_no"),
-            "text": m["text"],
-            "labels": m.get("labels", []),
-        }
-        for m in doc["measures"]
-    ]
-    return _wide(rows)
 
 
 def to_long(frame: pd.DataFrame, source: str = "gold") -> pd.DataFrame:

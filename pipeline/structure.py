@@ -376,9 +376,9 @@ def _status(mt: str, start: int, end: int) -> str | None:
     m = pat.STATUS_LABEL.search(region)
     if m:
         return "completed" if pat.STATUS_COMPLETED.search(m.group("status")) else "ongoing"
-    if re.search(r"正在整改|持续整改|整改中|部分整改|阶段性完成|未完成整改", region):
+    if pat.STATUS_ONGOING.search(region):
         return "ongoing"
-    if re.search(r"已(?:全部)?完成整改|已整改(?:到位|完成|完毕)|已办结|已销号", region):
+    if pat.STATUS_DONE.search(region):
         return "completed"
     return None
 

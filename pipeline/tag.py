@@ -52,11 +52,12 @@ class Tagger:
 
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
-        tag_fields(notice)
+        years = entities.explicit_years(notice.source.match_text)  # the timeline year-less dates lean on
+        tag_fields(notice, years)
         for problem in notice.problems:
             problem.focus_area = focus_area(problem.category, problem.title)
         if self.nlp is not None:
-            notice.entities = find_notice_entities(notice, self.nlp)
+            notice.entities = find_notice_entities(notice, self.nlp, years)
             fill_money_recovered(notice)
         if self.classifier is not None and notice.measures:
             frame = self.classifier.predict_frame([m.text for m in notice.measures])
@@ -116,7 +117,7 @@ def _date(iso: str | None) -> date | None:
         return None
 
 
-def tag_fields(notice: Notice) -> None:
+def tag_fields(notice: Notice, years: list[tuple[int, int]] | None = None) -> None:
     """Title, publication, signature, inspection facts, feedback date, stated figures."""
     mt, text = notice.source.match_text, notice.text
     body_start, footer, first_problem = _regions(notice)
@@ -129,7 +130,7 @@ def tag_fields(notice: Notice) -> None:
     context = entities.DateContext(
         signing=_date(found.signing_date), publish=_date((found.publish_time or "")[:10])
     )
-    context.prior_years = entities.explicit_years(mt)
+    context.prior_years = years if years is not None else entities.explicit_years(mt)
     opening = entities.find_dates(mt[:first_heading], entities.protected_spans(mt[:first_heading]), context)
     for e in opening:
         sentence = _sentence(mt, e.start)
@@ -168,13 +169,13 @@ def _sentence(mt: str, pos: int) -> str:
     return mt[start : min(ends) if ends else len(mt)]
 
 
-def find_notice_entities(notice: Notice, nlp) -> list[Entity]:
+def find_notice_entities(notice: Notice, nlp, years: list[tuple[int, int]] | None = None) -> list[Entity]:
     """Entities of every paragraph, through the spaCy pipeline, with notice-level offsets."""
     from pipeline.language import CONTEXT_KEY, USER_DATA_KEY
 
     text = notice.text
     fields = notice.fields
-    prior = entities.explicit_years(notice.source.match_text)
+    prior = years if years is not None else entities.explicit_years(notice.source.match_text)
     paragraphs = []
     pos = 0
     for line in text.split("\n"):

@@ -111,9 +111,9 @@ PLANNED_START = re.compile(r"^(?:下一步|下步|今后|接下来|后续)")
 STATUS_COMPLETED = re.compile(
     r"已(?:全部)?完成整改|已整改(?:到位|完成|完毕)|整改(?:已)?完成|已办结|已销号|已完成[。,;]?$"
 )
-STATUS_ONGOING = re.compile(
-    r"正在整改|持续整改|整改中|正在推进|部分整改|基本完成|未完成|长期坚持|阶段性完成|持续推进中"
-)
+# Without a label, only these words set a problem's status (长期坚持 alone is a habit, not a status).
+STATUS_ONGOING = re.compile(r"正在整改|持续整改|整改中|部分整改|阶段性完成|未完成整改")
+STATUS_DONE = re.compile(r"已(?:全部)?完成整改|已整改(?:到位|完成|完毕)|已办结|已销号")
 STATUS_LABEL = re.compile(
     r"(?:整改(?:情况|进展|状态|进度|结果)|完成情况|目前状态)[ ]*:[ ]*"
     r"(?P<status>已(?:全部)?完成整改|已整改(?:到位|完成|完毕)|已完成|已办结|已销号|正在整改|持续整改|整改中|"

@@ -11,7 +11,6 @@ grouped by document, so a notice never informs its own threshold.
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from pathlib import Path
 
@@ -26,25 +25,11 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from pipeline.ingest import match_form
+from pipeline import inference
+from pipeline.inference import normalise_measure, scores_frame, segment_words
 from pipeline.types import LABELS
 
-_MARKER = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+是|\(\d+\)|\d+[).、.]|[①-⑳]|首先|其次|再次|最后|第[一二三四五六七八九十]+)[,:]?"
-)
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
-
-
-def normalise_measure(text: str) -> str:
-    """What the model sees: match form, no enumeration marker, numbers masked."""
-    return _DIGITS.sub("0", _MARKER.sub("", match_form(text)))
-
-
-def segment_words(text: str) -> list[str]:
-    """Words of a normalised measure (rjieba with the domain dictionary), punctuation dropped."""
-    from pipeline.segmenter import shared
-
-    return [t for t in shared("rjieba").cut(text) if t.strip() and not re.fullmatch(r"[\W_]+", t)]
+__all__ = ["MeasureClassifier", "RuleVotes", "evaluate", "load", "normalise_measure", "save", "segment_words"]
 
 
 class RuleVotes(TransformerMixin, BaseEstimator):
@@ -152,15 +137,14 @@ class MeasureClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, texts) -> np.ndarray:
         return self.predict_proba(texts) >= self.thresholds_
 
+    def predict_scores(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.predict_proba(texts)
+        return scores, scores >= self.thresholds_
+
     def predict_frame(self, texts) -> pd.DataFrame:
         """A tidy-friendly frame: ``text``, a score column and a boolean column per label."""
         texts = list(texts)
-        scores = self.predict_proba(texts)
-        columns: dict[str, object] = {"text": texts}
-        for j, label in enumerate(LABELS):
-            columns[f"score_{label}"] = scores[:, j]
-            columns[label] = scores[:, j] >= self.thresholds_[j]
-        return pd.DataFrame(columns)
+        return scores_frame(texts, *self.predict_scores(texts))
 
 
 def _best_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
@@ -227,18 +211,19 @@ def evaluate(truth: np.ndarray, pred: np.ndarray, min_support: int = 0) -> pd.Da
 TRUSTED_TYPES = [
     "pipeline.classifier.MeasureClassifier",
     "pipeline.classifier.RuleVotes",
-    "pipeline.classifier.segment_words",
-    "pipeline.classifier.normalise_measure",
+    "pipeline.inference.segment_words",
+    "pipeline.inference.normalise_measure",
 ]
 MODEL_FILE = "model.skops"
 
 
 def save(classifier: MeasureClassifier, folder: Path, info: dict) -> Path:
-    """Write the model (skops, no pickle) and ``metrics.json`` into ``folder``."""
+    """Write the model (skops, no pickle), its plain arrays and ``metrics.json`` into ``folder``."""
     import skops.io as sio
 
     folder.mkdir(parents=True, exist_ok=True)
     sio.dump(classifier, folder / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    inference.export(classifier, folder)
     (folder / "metrics.json").write_text(
         json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -258,13 +243,4 @@ def load(folder: Path) -> tuple[MeasureClassifier, dict]:
         if "Untrusted types" in str(exc) or type(exc).__name__ == "UntrustedTypesFoundException":
             raise ValueError(f"{path}: refusing to load unexpected types ({exc})") from exc
         raise
-    info = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
-    from pipeline.rules import rules_fingerprint
-
-    saved = info.get("rules_fingerprint")
-    if saved is not None and saved != rules_fingerprint():
-        raise ValueError(
-            f"{path}: trained with other labelling functions ({saved}, now {rules_fingerprint()}); "
-            "retrain with `zhenggai train`"
-        )
-    return classifier, info
+    return classifier, inference.read_info(folder)

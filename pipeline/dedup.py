@@ -6,11 +6,17 @@ and simplified agree, punctuation and spaces dropped) becomes a MinHash of its 5
 shingles (datasketch); an LSH index finds earlier notices whose estimated Jaccard
 similarity is at least ``THRESHOLD``. The first copy in input order is the one others
 point to with ``documents.duplicate_of``.
+
+The shingles are hashed with numpy in one pass (a 64-bit polynomial of the five code
+points, finished with MurmurHash3's fmix64) instead of one SHA-1 call per shingle in
+Python; datasketch applies its permutations to those values. Python's own ``hash`` is
+never used, so every process and machine gives the same signature.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -21,6 +27,7 @@ NUM_PERM = 64
 THRESHOLD = 0.8
 SHINGLE = 5
 SCHEME = "affine32"
+SHINGLE_HASH = "poly-fmix64-32"  # named in the signatures file, so another hashing is never mixed in
 _NOT_CONTENT = re.compile(r"[\W_]+")
 _SKIPPED = {SegmentKind.HEADER, SegmentKind.FOOTER, SegmentKind.TITLE, SegmentKind.BOILERPLATE}
 
@@ -31,13 +38,34 @@ def body_key(notice: Notice) -> str:
     return _NOT_CONTENT.sub("", "".join(parts))
 
 
+def shingle_hashes(key: str) -> np.ndarray:
+    """32-bit hashes of every ``SHINGLE``-character window of ``key``, computed together."""
+    points = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(points) - SHINGLE + 1
+    h = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE):  # wrapping uint64 arithmetic is the intended modulus
+        h = h * np.uint64(0x100000001B3) ^ points[k : k + n]
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h >> np.uint64(32)
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> np.ndarray:
+    """datasketch's permutations for our seed, drawn once per process instead of per notice."""
+    return MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME).permutations
+
+
 def signature(notice: Notice) -> list[int] | None:
     """MinHash values of the notice's body, or None when it has too little text to compare."""
     key = body_key(notice)
     if len(key) < 50:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME)
-    minhash.update_batch([key[i : i + SHINGLE].encode("utf-8") for i in range(len(key) - SHINGLE + 1)])
+    minhash = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME, hashfunc=int, permutations=_permutations())
+    minhash.update_batch(shingle_hashes(key).tolist())
     return [int(v) for v in minhash.hashvalues]
 
 

@@ -451,6 +451,22 @@ def find_entities(mt: str, context: DateContext | None = None) -> list[EntityVal
     return sorted([*titles, *dates, *amounts, *people, *orgs], key=lambda e: (e.start, -e.end))
 
 
+def with_context_dates(found: list[EntityValue], mt: str, context: DateContext) -> list[EntityValue]:
+    """``found`` with its dates found again in the notice's own date context (years filled in)."""
+    dates = find_dates(mt, protected_spans(mt), context)
+    kept = [e for e in found if e.type not in (EntityType.DATE, EntityType.PERIOD)]
+    return sorted(kept + dates, key=lambda e: (e.start, -e.end))
+
+
+def paragraph_entities(mt: str, context: DateContext | None = None) -> list[EntityValue]:
+    """What the spaCy component (``pipeline/language.py``) puts on a paragraph, without building a Doc.
+
+    The batch path calls this directly: the same finder, minus the tokens and spans only
+    a ``Doc`` needs (``tests/test_entities.py`` checks both give the same entities).
+    """
+    return find_entities(mt, context)
+
+
 # --- document fields -----------------------------------------------------------------
 
 

@@ -74,12 +74,7 @@ class EntityComponent:
         if found is None:
             found = entities.find_entities(match_form(doc.text), context)
         elif context is not None:  # only dates depend on the notice's own dates: find them again
-            mt = match_form(doc.text)
-            dates = entities.find_dates(mt, entities.protected_spans(mt), context)
-            kept_types = (entities.EntityType.DATE, entities.EntityType.PERIOD)
-            found = sorted(
-                [e for e in found if e.type not in kept_types] + dates, key=lambda e: (e.start, -e.end)
-            )
+            found = entities.with_context_dates(found, match_form(doc.text), context)
         spans: list[Span] = []
         kept = []
         for e in found:

@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import write
+from pipeline.dedup import SHINGLE_HASH
 from pipeline.types import ErrorRecord
 from pipeline.write import SCHEMAS, TABLES
 
 STATE_DIR = ".zhenggai"
+SIGNATURES_FILE = f"signatures-{SHINGLE_HASH}.parquet"  # another hashing starts afresh, never mixes
 SIGNATURES = pa.schema([("doc_id", pa.string()), ("signature", pa.list_(pa.uint64()))])
 PATHS = pa.schema([("doc_id", pa.string()), ("path", pa.string())])
 
@@ -114,7 +116,7 @@ class OutputStore:
     def _state_table(self, name: str) -> Path:
         """The parquet copy a re-run reads: the output file itself, or a copy beside CSV output."""
         if name == "signatures":
-            return self.state / "signatures.parquet"
+            return self.state / SIGNATURES_FILE
         if self.fmt == "parquet":
             return self.out / f"{name}.parquet"
         return self.state / "final" / f"{name}.parquet"
@@ -264,8 +266,8 @@ class OutputStore:
         return count
 
     def _stage_signatures(self, owner: dict[str, str]) -> tuple[Path, Path]:
-        target = self.state / "signatures.parquet"
-        tmp = self.state / ".signatures.parquet.staged"
+        target = self.state / SIGNATURES_FILE
+        tmp = self.state / f".{SIGNATURES_FILE}.staged"
         with pq.ParquetWriter(tmp, SIGNATURES) as writer:
             for origin, source in self._origins("signatures"):
                 for batch in source.iter_batches():

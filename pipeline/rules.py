@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
 from pipeline.ingest import match_form
 from pipeline.patterns.tag import LABELLING_FUNCTIONS
@@ -54,8 +53,10 @@ def label_matrix(votes: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply_rules(texts: list[str]) -> pd.DataFrame:
+def apply_rules(texts: list[str]):
     """One row per text: a boolean column per label (the rules' prediction)."""
+    import pandas as pd
+
     return pd.DataFrame(label_matrix(vote_matrix(texts)), columns=list(LABELS))
 
 
@@ -67,13 +68,15 @@ def _spans(form: str) -> list[tuple[int, int] | None]:
     return out
 
 
-def summary(texts: list[str], gold: pd.DataFrame | None = None) -> pd.DataFrame:
+def summary(texts: list[str], gold=None):
     """Coverage, overlap and conflicts per function; precision and recall against ``gold``.
 
     ``overlap``: share of its firings where another function fires on the same text.
     ``conflicts``: share of its firings where a function of another label claims the
     same words (overlapping matches), the multi-label form of two rules disagreeing.
     """
+    import pandas as pd
+
     votes = vote_matrix(texts)
     spans = [_spans(rule_form(t)) for t in texts]
     rows = []
@@ -112,10 +115,12 @@ def summary(texts: list[str], gold: pd.DataFrame | None = None) -> pd.DataFrame:
 class RulesClassifier:
     """The labelling functions behind the classifier interface (score 1.0 or 0.0)."""
 
-    def predict_frame(self, texts: list[str]) -> pd.DataFrame:
-        votes = apply_rules(list(texts))
-        frame = pd.DataFrame({"text": list(texts)})
-        for label in LABELS:
-            frame[f"score_{label}"] = votes[label].astype(float).to_numpy()
-            frame[label] = votes[label].to_numpy()
-        return frame
+    def predict_scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        chosen = label_matrix(vote_matrix(list(texts)))
+        return chosen.astype(float), chosen
+
+    def predict_frame(self, texts: list[str]):
+        from pipeline.inference import scores_frame
+
+        texts = list(texts)
+        return scores_frame(texts, *self.predict_scores(texts))

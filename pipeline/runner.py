@@ -227,6 +227,7 @@ def one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
+@lru_cache(maxsize=1)
 def pipeline_version() -> str:
     try:
         return metadata.version("zhenggai")

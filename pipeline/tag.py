@@ -1,10 +1,12 @@
 """Stage 3, tag: the notice's fields, its entities, and every measure's labels.
 
-The ``Tagger`` owns what this stage loads once (the spaCy pipeline with its segmenter,
-the measure classifier), so a worker process builds one and reuses it for every
-document; nothing lives in module globals. Entities come from feeding the notice's
-paragraphs through ``nlp`` (see ``pipeline/language.py``) with the notice's own dates as
-context, so a date without a year gets the right one.
+The ``Tagger`` owns what this stage loads once (the measure classifier, optionally the
+spaCy pipeline), so a worker process builds one and reuses it for every document;
+nothing lives in module globals. Entities are found paragraph by paragraph with the
+notice's own dates as context, so a date without a year gets the right one. The batch
+path calls the finder directly; a Tagger given ``nlp`` (``pipeline/language.py``) runs
+the same finder as a spaCy component, with the same results and the cost of a ``Doc`` per
+paragraph (``tests/test_entities.py`` checks both agree).
 """
 
 from __future__ import annotations
@@ -25,30 +27,46 @@ RECOVERY = re.compile(r"追回|挽回|收回|退还|退回|清退|追缴|缴回|
 
 @dataclass
 class Tagger:
-    """Labels measures with ``classifier`` (anything with ``predict_frame(texts)``) and finds entities."""
+    """Labels measures with ``classifier`` and finds entities.
+
+    ``classifier`` is anything with ``predict_scores(texts) -> (scores, chosen)``, two
+    arrays of one row per text and one column per label (``LABELS``).
+    """
 
     classifier: object | None = None
     model_id: str | None = None
     nlp: object | None = field(default=None, repr=False)
+    find_entities: bool = True
 
     @classmethod
-    def default(cls, model: str | Path | None = None) -> Tagger:
-        """The shipped model, a model folder, or ``"rules"`` for the labelling functions alone."""
-        from pipeline import rules
-        from pipeline.language import make_nlp
+    def default(cls, model: str | Path | None = None, spacy: bool = False) -> Tagger:
+        """The shipped model, a model folder, or ``"rules"`` for the labelling functions alone.
 
-        nlp = make_nlp()
+        ``spacy=True`` finds entities through ``pipeline.nlp()`` (same results, slower).
+        """
+        from pipeline import rules
+
+        nlp = None
+        if spacy:
+            from pipeline.language import make_nlp
+
+            nlp = make_nlp()
         if model == "rules":
             return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
         folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
-        if not (folder / "model.skops").exists():
-            if model:
-                raise FileNotFoundError(f"{folder}: no model.skops here")
-            return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
-        from pipeline import classifier
+        from pipeline import inference
 
-        clf, info = classifier.load(folder)
-        return cls(clf, info["model_id"], nlp)
+        if (folder / inference.WEIGHTS_FILE).exists():  # plain arrays: no scikit-learn at run time
+            linear = inference.LinearMeasureModel.load(folder)
+            return cls(linear, linear.info["model_id"], nlp)
+        if (folder / "model.skops").exists():
+            from pipeline import classifier
+
+            clf, info = classifier.load(folder)
+            return cls(clf, info["model_id"], nlp)
+        if model:
+            raise FileNotFoundError(f"{folder}: no model here ({inference.WEIGHTS_FILE} or model.skops)")
+        return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
 
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
@@ -56,13 +74,11 @@ class Tagger:
         tag_fields(notice, years)
         for problem in notice.problems:
             problem.focus_area = focus_area(problem.category, problem.title)
-        if self.nlp is not None:
+        if self.find_entities:
             notice.entities = find_notice_entities(notice, self.nlp, years)
             fill_money_recovered(notice)
         if self.classifier is not None and notice.measures:
-            frame = self.classifier.predict_frame([m.text for m in notice.measures])
-            scores = frame[[f"score_{label}" for label in LABELS]].to_numpy()
-            chosen = frame[list(LABELS)].to_numpy()
+            scores, chosen = self.classifier.predict_scores([m.text for m in notice.measures])
             for i, measure in enumerate(notice.measures):
                 for j, label in enumerate(LABELS):
                     notice.labels.append(
@@ -169,10 +185,10 @@ def _sentence(mt: str, pos: int) -> str:
     return mt[start : min(ends) if ends else len(mt)]
 
 
-def find_notice_entities(notice: Notice, nlp, years: list[tuple[int, int]] | None = None) -> list[Entity]:
-    """Entities of every paragraph, through the spaCy pipeline, with notice-level offsets."""
-    from pipeline.language import CONTEXT_KEY, USER_DATA_KEY
-
+def find_notice_entities(
+    notice: Notice, nlp=None, years: list[tuple[int, int]] | None = None
+) -> list[Entity]:
+    """Entities of every paragraph, with notice-level offsets (through spaCy when ``nlp`` is given)."""
     text = notice.text
     fields = notice.fields
     prior = years if years is not None else entities.explicit_years(notice.source.match_text)
@@ -182,21 +198,35 @@ def find_notice_entities(notice: Notice, nlp, years: list[tuple[int, int]] | Non
         if line.strip():
             paragraphs.append((pos, line))
         pos += len(line) + 1
-    docs = []
-    for start, line in paragraphs:
-        doc = nlp.make_doc(line)
-        doc.user_data[CONTEXT_KEY] = entities.DateContext(
+    contexts = [
+        entities.DateContext(
             feedback=_date(fields.feedback_date),
             signing=_date(fields.signing_date),
             publish=_date((fields.publish_time or "")[:10]),
             base=start,
             prior_years=prior,
         )
-        docs.append(doc)
+        for start, _ in paragraphs
+    ]
+    if nlp is None:
+        mt = notice.source.match_text
+        found = [
+            entities.paragraph_entities(mt[start : start + len(line)], context)
+            for (start, line), context in zip(paragraphs, contexts, strict=True)
+        ]
+    else:
+        from pipeline.language import CONTEXT_KEY, USER_DATA_KEY
+
+        docs = []
+        for (_, line), context in zip(paragraphs, contexts, strict=True):
+            doc = nlp.make_doc(line)
+            doc.user_data[CONTEXT_KEY] = context
+            docs.append(doc)
+        found = [doc.user_data[USER_DATA_KEY] for doc in nlp.pipe(docs)]
     out: list[Entity] = []
     measures = sorted(notice.measures, key=lambda m: m.start)
-    for (base, _), doc in zip(paragraphs, nlp.pipe(docs), strict=True):
-        for raw in doc.user_data[USER_DATA_KEY]:
+    for (base, _), paragraph in zip(paragraphs, found, strict=True):
+        for raw in paragraph:
             start, end = base + raw.start, base + raw.end
             measure = next((m for m in measures if m.start <= start and end <= m.end), None)
             problem = next((p for p in notice.problems if p.start <= start < p.end), None)

@@ -10,7 +10,7 @@ from conftest import REPO, SEED_GOLD
 from sklearn.exceptions import NotFittedError
 
 import pipeline
-from pipeline import classifier, rules, training
+from pipeline import classifier, inference, rules, training
 from pipeline.corpus import load_gold
 from pipeline.types import LABELS
 
@@ -45,6 +45,37 @@ def test_fit_predict_and_skops_round_trip(corpus, tmp_path):
     texts = list(corpus.text[:40])
     np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts))
     assert info["model_id"] == "tiny"
+    arrays = inference.LinearMeasureModel.load(tmp_path)  # what a run loads: no scikit-learn
+    np.testing.assert_allclose(arrays.predict_proba(texts), clf.predict_proba(texts), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(arrays.thresholds_, clf.thresholds_)
+    assert arrays.info["model_id"] == "tiny"
+
+
+def test_shipped_arrays_score_exactly_like_the_shipped_estimator(corpus):
+    """The run scores with numpy alone; it must give the skops estimator's scores, to rounding."""
+    estimator, _ = classifier.load(MODEL_DIR)
+    arrays = inference.LinearMeasureModel.load(MODEL_DIR)
+    texts = [*corpus.text, "", "。", "  一是  ", "１２３"]
+    np.testing.assert_allclose(
+        arrays.predict_proba(texts), estimator.predict_proba(texts), rtol=0, atol=1e-12
+    )
+    _, chosen = arrays.predict_scores(texts)
+    np.testing.assert_array_equal(chosen, estimator.predict(texts))
+
+
+def test_a_run_imports_neither_scikit_learn_nor_spacy():
+    """Cold start: a run's tagger is numpy, regexes and rjieba; the heavy libraries stay unloaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pipeline import runner; "
+        "t = runner.worker_tagger(None); "
+        "print(t.model_id, sorted(m for m in ('sklearn', 'spacy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    model_id, loaded = out.stdout.strip().split(" ", 1)
+    assert model_id.startswith("measures-") and loaded == "[]", out.stdout
 
 
 def test_load_refuses_types_outside_the_trusted_list(tmp_path):
@@ -187,3 +218,5 @@ def test_a_model_trained_with_other_rules_is_refused(tmp_path):
     metrics.write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(ValueError, match="retrain"):
         classifier.load(tmp_path / "m")
+    with pytest.raises(ValueError, match="retrain"):
+        inference.LinearMeasureModel.load(tmp_path / "m")

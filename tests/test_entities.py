@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import asdict
 
 import pytest
-from conftest import RAW, sample_golds
+from conftest import RAW, REPO, sample_golds
 
 import pipeline
 from pipeline import entities
@@ -156,3 +156,23 @@ def test_entities_table_rows_match_document_text():
         assert texts[row.doc_id][row.start : row.end] == row.text
     dates = ents[ents.type == "date"]
     assert dates.date_start.str.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?").all()
+
+
+def test_batch_entities_equal_the_spacy_components():
+    """The batch path calls the finder directly; ``pipeline.nlp()`` must find exactly the same."""
+    from pipeline import ingest, structure
+    from pipeline.tag import Tagger
+
+    direct, through_spacy = Tagger.default("rules"), Tagger.default("rules", spacy=True)
+    paths = (
+        sorted((REPO / "data" / "raw").glob("*.txt"))
+        + sorted((REPO / "data" / "labelled" / "notices").glob("*.txt"))[:20]
+    )
+    total = 0
+    for path in paths:
+        text = ingest.read_document(path)
+        a = direct(structure.parse_structure(text)).entities
+        b = through_spacy(structure.parse_structure(text)).entities
+        assert a == b, path.name
+        total += len(a)
+    assert total > 500

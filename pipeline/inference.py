@@ -1,0 +1,218 @@
+"""The trained measure classifier as plain arrays: scoring with numpy alone.
+
+``zhenggai train`` fits a scikit-learn ``Pipeline`` (``classifier.py``) and saves it
+twice: ``model.skops`` for anyone who wants the estimator, and ``weights.npz`` plus
+``vocabulary.json`` here. A run only needs the arrays, so a worker neither imports
+scikit-learn nor pays its per-call validation; scoring a notice's measures is a few
+dictionary lookups per n-gram and one weighted sum per label. The features are rebuilt
+exactly as ``TfidfVectorizer`` builds them (char 1–3 grams, word 1–2 grams, sublinear tf,
+idf, l2 norm per block, then the rule votes), and ``tests/test_classifier.py`` checks the
+scores equal the estimator's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.ingest import match_form
+from pipeline.types import LABELS
+
+WEIGHTS_FILE = "weights.npz"
+VOCABULARY_FILE = "vocabulary.json"
+_WHITE_SPACES = re.compile(r"\s\s+")  # TfidfVectorizer's own whitespace folding for char n-grams
+_MARKER = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+是|\(\d+\)|\d+[).、.]|[①-⑳]|首先|其次|再次|最后|第[一二三四五六七八九十]+)[,:]?"
+)
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+def normalise_measure(text: str) -> str:
+    """What the model sees: match form, no enumeration marker, numbers masked."""
+    return _DIGITS.sub("0", _MARKER.sub("", match_form(text)))
+
+
+def segment_words(text: str) -> list[str]:
+    """Words of a normalised measure (rjieba with the domain dictionary), punctuation dropped."""
+    from pipeline.segmenter import shared
+
+    return [t for t in shared("rjieba").cut(text) if t.strip() and not _PUNCTUATION.fullmatch(t)]
+
+
+def scores_frame(texts: list[str], scores: np.ndarray, chosen: np.ndarray):
+    """A tidy-friendly frame: ``text``, a score column and a boolean column per label."""
+    import pandas as pd
+
+    columns: dict[str, object] = {"text": texts}
+    for j, label in enumerate(LABELS):
+        columns[f"score_{label}"] = scores[:, j]
+        columns[label] = chosen[:, j]
+    return pd.DataFrame(columns)
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    text = _WHITE_SPACES.sub(" ", text)
+    grams = list(text) if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        grams += [text[i : i + n] for i in range(len(text) - n + 1)]
+    return grams
+
+
+def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
+
+
+class LinearMeasureModel:
+    """Per-label logistic scores from saved vocabularies, idf weights and coefficients."""
+
+    def __init__(self, blocks: list[dict], coef: np.ndarray, intercept: np.ndarray, thresholds, info):
+        self.blocks = blocks  # [{"name", "kind", "ngram": (lo, hi), "index": {term: col}, "idf", "weight"}]
+        self.coef_t = np.ascontiguousarray(coef.T)  # (features, labels)
+        self.intercept = intercept
+        self.thresholds_ = np.asarray(thresholds, dtype=float)
+        self.info = info
+        self.use_rules = bool(info["use_rules"])
+        self.rule_weight = float(info["rule_weight"])
+
+    @classmethod
+    def load(cls, folder: Path) -> LinearMeasureModel:
+        """The arrays of a model folder; ``info`` (its ``metrics.json``) carries ``model_id``."""
+        folder = Path(folder)
+        if not (folder / WEIGHTS_FILE).exists():
+            raise FileNotFoundError(
+                f"{folder / WEIGHTS_FILE}: no model here (train one with `zhenggai train`)"
+            )
+        info = read_info(folder)
+        with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:
+            data = {k: arrays[k] for k in arrays.files}
+        spec = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        blocks, offset = [], 0
+        for block in spec["blocks"]:
+            terms = block["terms"]
+            blocks.append(
+                {
+                    "name": block["name"],
+                    "ngram": tuple(block["ngram"]),
+                    "index": {t: offset + i for i, t in enumerate(terms)},
+                    "idf": data[f"idf_{block['name']}"],
+                    "weight": float(block["weight"]),
+                    "offset": offset,
+                }
+            )
+            offset += len(terms)
+        spec.pop("blocks")
+        return cls(blocks, data["coef"], data["intercept"], data["thresholds"], {**spec, **info})
+
+    def _features(self, normalised: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows, columns and values of the tf-idf blocks, each block l2-normalised per text."""
+        all_rows, all_cols, all_vals = [], [], []
+        words = None
+        for block in self.blocks:
+            index, low, high = block["index"], *block["ngram"]
+            if block["name"] == "chars":
+                grams = [char_ngrams(text, low, high) for text in normalised]
+            else:
+                words = words or [segment_words(text) for text in normalised]
+                grams = [word_ngrams(tokens, low, high) for tokens in words]
+            rows: list[int] = []
+            cols: list[int] = []
+            counts: list[int] = []
+            for r, text_grams in enumerate(grams):  # extend/map keep the per-gram work in C
+                counted = Counter(text_grams)
+                cols.extend(map(index.get, counted, repeat(-1)))
+                counts.extend(counted.values())
+                rows.extend(repeat(r, len(counted)))
+            col = np.array(cols, dtype=np.int64)
+            known = col >= 0
+            row, col = np.array(rows, dtype=np.int64)[known], col[known]
+            count = np.array(counts, dtype=float)[known]
+            val = (np.log(count) + 1.0) * block["idf"][col - block["offset"]]
+            norm = np.sqrt(np.bincount(row, weights=val * val, minlength=len(normalised)))
+            val *= block["weight"] / norm[row]
+            all_rows.append(row)
+            all_cols.append(col)
+            all_vals.append(val)
+        return np.concatenate(all_rows), np.concatenate(all_cols), np.concatenate(all_vals)
+
+    def predict_proba(self, texts) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        rows, cols, vals = self._features([normalise_measure(t) for t in texts])
+        decision = np.tile(self.intercept, (len(texts), 1))
+        for j in range(len(LABELS)):
+            decision[:, j] += np.bincount(rows, weights=vals * self.coef_t[cols, j], minlength=len(texts))
+        if self.use_rules:
+            from pipeline.rules import label_matrix, vote_matrix
+
+            votes = vote_matrix(texts)
+            dense = np.hstack([votes, label_matrix(votes)]).astype(float) * self.rule_weight
+            decision += dense @ self.coef_t[-dense.shape[1] :]
+        return 1.0 / (1.0 + np.exp(-decision))
+
+    def predict_scores(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.predict_proba(texts)
+        return scores, scores >= self.thresholds_
+
+    def predict_frame(self, texts):
+        texts = list(texts)
+        return scores_frame(texts, *self.predict_scores(texts))
+
+
+def read_info(folder: Path) -> dict:
+    """``metrics.json`` of a model folder, refusing a model trained with other labelling functions."""
+    from pipeline.rules import rules_fingerprint
+
+    path = Path(folder) / "metrics.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    saved = info.get("rules_fingerprint")
+    if saved is not None and saved != rules_fingerprint():
+        raise ValueError(
+            f"{path}: trained with other labelling functions ({saved}, now {rules_fingerprint()}); "
+            "retrain with `zhenggai train`"
+        )
+    return info
+
+
+def export(estimator, folder: Path) -> None:
+    """Write a fitted ``MeasureClassifier``'s arrays next to its skops file."""
+    union = estimator.model_.named_steps["features"]
+    ovr = estimator.model_.named_steps["clf"]
+    weights = union.transformer_weights or {}
+    blocks, arrays = [], {}
+    for name, transformer in union.transformer_list:
+        if name == "rules":
+            continue
+        vocabulary = transformer.vocabulary_
+        terms = [None] * len(vocabulary)
+        for term, col in vocabulary.items():
+            terms[col] = term
+        blocks.append(
+            {
+                "name": name,
+                "ngram": list(transformer.ngram_range),
+                "weight": weights.get(name, 1.0),
+                "terms": terms,
+            }
+        )
+        arrays[f"idf_{name}"] = transformer.idf_
+    arrays["coef"] = np.vstack([e.coef_ for e in ovr.estimators_])
+    arrays["intercept"] = np.concatenate([e.intercept_ for e in ovr.estimators_])
+    arrays["thresholds"] = np.asarray(estimator.thresholds_, dtype=float)
+    np.savez_compressed(Path(folder) / WEIGHTS_FILE, **arrays)
+    spec = {
+        "labels": list(LABELS),
+        "use_rules": bool(estimator.use_rules),
+        "rule_weight": float(estimator.rule_weight),
+        "blocks": blocks,
+    }
+    (Path(folder) / VOCABULARY_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")

@@ -112,8 +112,14 @@ def run(
         max_bytes=int(max_mb * 1_000_000),
         flush_every=flush_every,
     )
-    with Progress(enabled=not quiet) as progress:
-        result, _ = runner.run([p for p in paths if p not in missing], options, progress=progress.update)
+    from pipeline.types import PipelineError
+
+    try:
+        with Progress(enabled=not quiet) as progress:
+            result, _ = runner.run([p for p in paths if p not in missing], options, progress=progress.update)
+    except (PipelineError, FileNotFoundError, ValueError) as exc:  # the whole run cannot start
+        typer.echo(f"zhenggai: {exc.message if isinstance(exc, PipelineError) else exc}", err=True)
+        raise typer.Exit(code=2) from None
     errors = len(result.errors) + len(missing)
     if not quiet:
         status_text = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "none"

@@ -139,6 +139,14 @@ class OutputStore:
     def existing_ids(self) -> set[str]:
         return set(self._paths)
 
+    def existing_versions(self) -> set[tuple[str, str | None]]:
+        """(pipeline_version, model_id) of the documents already written."""
+        found: set[tuple[str, str | None]] = set()
+        for source in self._sources("documents"):
+            for batch in source.iter_batches(columns=["pipeline_version", "model_id"]):
+                found.update(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True))
+        return found
+
     def existing_signatures(self):
         for source in self._sources("signatures"):
             for batch in source.iter_batches():

@@ -263,6 +263,9 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
         if options.out
         else MemoryStore()
     )
+    model_id = tag.model_id_for(options.model)
+    if options.out and options.resume:
+        refuse_stale_output(store, Path(options.out), model_id)
     index = NearDuplicateIndex()
     for doc_id, sig in store.existing_signatures():
         index.add(doc_id, sig)
@@ -307,7 +310,6 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
         if options.engine == "dask"
         else LocalEngine(options.workers, options.model)
     )
-    model_id = None
     with engine:
         for batch in engine.map(_batches(texts(), BATCH_SIZE)):
             for doc in batch:
@@ -319,7 +321,6 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                         result.errors.append(record)
                     continue
                 document = doc.rows["documents"][0]
-                model_id = document["model_id"]
                 if doc.signature is not None:
                     first = index.query(doc.signature)
                     if first is not None:
@@ -342,6 +343,25 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
     tables = store.finish(info)
     result.seconds["write"] += time.perf_counter() - t0
     return result, tables
+
+
+def refuse_stale_output(store, out: Path, model_id: str) -> None:
+    """A re-run only completes output of the same pipeline and model.
+
+    Skipping documents by content hash is right when the same code and model would write
+    the same rows; after an upgrade or a retrained model it would silently keep old labels
+    beside new ones, so the run stops and says how to start afresh.
+    """
+    current = (pipeline_version(), model_id)
+    for version, model in sorted(store.existing_versions(), key=str):
+        if (version, model) != current:
+            raise PipelineError(
+                ErrorStage.WRITE,
+                "StaleOutput",
+                f"{out}: holds tables written by zhenggai {version} with model {model}; this run uses "
+                f"{current[0]} with model {current[1]}: add --overwrite to start afresh, "
+                "or choose another --out",
+            )
 
 
 def manifest(result: RunResult, options: RunOptions, model_id: str | None) -> dict:

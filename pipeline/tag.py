@@ -25,6 +25,20 @@ DEFAULT_MODEL = "measures"
 RECOVERY = re.compile(r"追回|挽回|收回|退还|退回|清退|追缴|缴回|上缴|归还")
 
 
+def model_id_for(model: str | Path | None = None) -> str:
+    """The id ``Tagger.default(model)`` will write, read from the model's ``metrics.json`` alone."""
+    from pipeline import inference, rules
+
+    if model == "rules":
+        return rules.RULES_SOURCE
+    folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
+    if not (folder / "metrics.json").exists():
+        if model:
+            raise FileNotFoundError(f"{folder}: no model here (metrics.json missing)")
+        return rules.RULES_SOURCE
+    return inference.read_info(folder)["model_id"]
+
+
 @dataclass
 class Tagger:
     """Labels measures with ``classifier`` and finds entities.

@@ -124,3 +124,21 @@ def test_missing_input_is_reported_not_fatal(tmp_path):
     )
     assert result.exit_code == 0
     assert "nope.txt: no such file or folder" in result.output
+
+
+def test_a_rerun_with_another_model_refuses_to_mix_labels(tmp_path):
+    """Skipping by content hash would keep the old model's labels beside the new ones."""
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["run", str(RAW), "--out", str(out), "--model", "rules", "-q"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["run", str(RAW), "--out", str(out), "--model", "rules"])
+    assert again.exit_code == 0 and "skipped 9 already written" in again.output
+    other = runner.invoke(app, ["run", str(RAW), "--out", str(out)])
+    assert other.exit_code == 2
+    assert "with model rules" in other.output and "--overwrite" in other.output
+    assert set(pd.read_parquet(out / "documents.parquet").model_id) == {"rules"}  # untouched
+    fresh = runner.invoke(app, ["run", str(RAW), "--out", str(out), "--overwrite", "-q"])
+    assert fresh.exit_code == 0, fresh.output
+    model_id = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["model_id"]
+    assert model_id.startswith("measures-")
+    assert set(pd.read_parquet(out / "documents.parquet").model_id) == {model_id}

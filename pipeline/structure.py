@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from pipeline.ingest import match_form
 from pipeline.patterns import structure as pat
 from pipeline.types import (
     Measure,
@@ -418,6 +419,12 @@ def parse_structure(source: Text) -> Notice:
         if h.level == 1 and pat.PLANNED_HEADING.search(mt[h.heading_start : h.heading_end]):
             nxt = next((g.line.start for g in headings[i + 1 :] if g.level == 1), limit)
             planned_lines |= {ln for ln in body if h.line.start <= ln.start < nxt}
+    # in 三、下一步, （一）巩固成果。对…… is an item with a lead phrase, not a sub-section
+    headings = [
+        h
+        for h in headings
+        if not (h.level == 2 and h.line in planned_lines and mt[h.heading_end : h.line.end].strip())
+    ]
     problem_starts = _choose_problem_family(mt, body, planned_lines)
     problem_lines = {p.line for p in problem_starts}
     headings = [h for h in headings if h.line not in problem_lines]
@@ -545,7 +552,12 @@ def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_l
             continue
         section = _innermost(sections, a)
         in_planned = any(s.role == "planned" and s.start <= a < s.end for s in sections)
-        for marker_len, ms, me, planned_hint in measure_spans(mt, a, line.end):
+        found = measure_spans(mt, a, line.end)
+        families = (*CONTINUED_FAMILIES, "paren_cn") if in_planned else CONTINUED_FAMILIES
+        continued = _continued_item(mt, a, line.end, spans[-1] if spans else None, families)
+        if continued is not None:  # 二是… opening its own paragraph, after 一是… in the one before
+            found = [continued]
+        for marker_len, ms, me, planned_hint in found:
             scope = Scope.PLANNED if in_planned or planned_hint else Scope.GENERAL
             spans.append(
                 (text[ms : ms + marker_len] or None, ms, me, scope, section.section_id if section else None)
@@ -569,6 +581,40 @@ def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_l
             )
         )
     return out
+
+
+# markers that number measures, not problems (1. and (1) number both, so they never continue)
+CONTINUED_FAMILIES = ("cn_shi", "circled", "di_cn")
+
+
+def _ordinal_of(marker: str) -> tuple[str, int] | None:
+    """(family, ordinal) of an enumeration marker such as 二是, （3）, ④."""
+    marker = match_form(marker)  # the patterns read the match form (（一） → (一))
+    for family, regex in pat.ENUM_FAMILIES:
+        m = regex.match(marker)
+        if m and m.group("marker") == marker and family != "sequence_words":
+            return family, cn_to_int(m.group("num"))
+    return None
+
+
+def _continued_item(mt, start, end, previous, families) -> tuple[int, int, int, bool] | None:
+    """The paragraph as one item when it opens with the next marker of the previous paragraph's run.
+
+    Runs are found paragraph by paragraph outside the problems, so a list whose items
+    each open a paragraph (一是压实责任。……  ⏎ 二是细化清单。……) would otherwise lose every
+    item after the first to sentence splitting.
+    """
+    if previous is None or previous[0] is None:
+        return None
+    before = _ordinal_of(previous[0])
+    a, b = _strip_span(mt, start, end)
+    if before is None or b <= a or mt[previous[2] : a].count("\n") > 2:
+        return None
+    for family, regex in pat.ENUM_FAMILIES:
+        m = regex.match(mt, a, b)
+        if m and family in families and family == before[0] and cn_to_int(m.group("num")) == before[1] + 1:
+            return (len(m.group("marker")), a, b, False)
+    return None
 
 
 def _segments(

@@ -458,15 +458,6 @@ def with_context_dates(found: list[EntityValue], mt: str, context: DateContext) 
     return sorted(kept + dates, key=lambda e: (e.start, -e.end))
 
 
-def paragraph_entities(mt: str, context: DateContext | None = None) -> list[EntityValue]:
-    """What the spaCy component (``pipeline/language.py``) puts on a paragraph, without building a Doc.
-
-    The batch path calls this directly: the same finder, minus the tokens and spans only
-    a ``Doc`` needs (``tests/test_entities.py`` checks both give the same entities).
-    """
-    return find_entities(mt, context)
-
-
 # --- document fields -----------------------------------------------------------------
 
 

@@ -75,7 +75,7 @@ class LinearMeasureModel:
     """Per-label logistic scores from saved vocabularies, idf weights and coefficients."""
 
     def __init__(self, blocks: list[dict], coef: np.ndarray, intercept: np.ndarray, thresholds, info):
-        self.blocks = blocks  # [{"name", "kind", "ngram": (lo, hi), "index": {term: col}, "idf", "weight"}]
+        self.blocks = blocks  # [{"name", "ngram": (lo, hi), "index": {term: col}, "idf", "weight", "offset"}]
         self.coef_t = np.ascontiguousarray(coef.T)  # (features, labels)
         self.intercept = intercept
         self.thresholds_ = np.asarray(thresholds, dtype=float)

@@ -25,18 +25,30 @@ DEFAULT_MODEL = "measures"
 RECOVERY = re.compile(r"追回|挽回|收回|退还|退回|清退|追缴|缴回|上缴|归还")
 
 
+def model_folder(model: str | Path | None = None) -> Path | None:
+    """The folder of the model a run uses, or None for the labelling functions alone.
+
+    ``"rules"`` asks for the rules; without a model the shipped one is used, or the rules
+    when none is shipped; a named folder must hold a trained model.
+    """
+    from pipeline import inference
+
+    if model == "rules":
+        return None
+    folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
+    if (folder / inference.WEIGHTS_FILE).exists() or (folder / "model.skops").exists():
+        return folder
+    if model:
+        raise FileNotFoundError(f"{folder}: no model here ({inference.WEIGHTS_FILE} or model.skops)")
+    return None
+
+
 def model_id_for(model: str | Path | None = None) -> str:
     """The id ``Tagger.default(model)`` will write, read from the model's ``metrics.json`` alone."""
     from pipeline import inference, rules
 
-    if model == "rules":
-        return rules.RULES_SOURCE
-    folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
-    if not (folder / "metrics.json").exists():
-        if model:
-            raise FileNotFoundError(f"{folder}: no model here (metrics.json missing)")
-        return rules.RULES_SOURCE
-    return inference.read_info(folder)["model_id"]
+    folder = model_folder(model)
+    return inference.read_info(folder)["model_id"] if folder else rules.RULES_SOURCE
 
 
 @dataclass
@@ -65,22 +77,18 @@ class Tagger:
             from pipeline.language import make_nlp
 
             nlp = make_nlp()
-        if model == "rules":
+        folder = model_folder(model)
+        if folder is None:
             return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
-        folder = Path(model) if model else MODELS_DIR / DEFAULT_MODEL
         from pipeline import inference
 
         if (folder / inference.WEIGHTS_FILE).exists():  # plain arrays: no scikit-learn at run time
             linear = inference.LinearMeasureModel.load(folder)
             return cls(linear, linear.info["model_id"], nlp)
-        if (folder / "model.skops").exists():
-            from pipeline import classifier
+        from pipeline import classifier
 
-            clf, info = classifier.load(folder)
-            return cls(clf, info["model_id"], nlp)
-        if model:
-            raise FileNotFoundError(f"{folder}: no model here ({inference.WEIGHTS_FILE} or model.skops)")
-        return cls(rules.RulesClassifier(), rules.RULES_SOURCE, nlp)
+        clf, info = classifier.load(folder)
+        return cls(clf, info["model_id"], nlp)
 
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
@@ -222,10 +230,10 @@ def find_notice_entities(
         )
         for start, _ in paragraphs
     ]
-    if nlp is None:
+    if nlp is None:  # the finder the spaCy component runs, minus the Doc (same entities, tested)
         mt = notice.source.match_text
         found = [
-            entities.paragraph_entities(mt[start : start + len(line)], context)
+            entities.find_entities(mt[start : start + len(line)], context)
             for (start, line), context in zip(paragraphs, contexts, strict=True)
         ]
     else:

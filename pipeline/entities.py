@@ -183,9 +183,6 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
     mentions = date_mentions(mt, protected)
     own = [(context.base + d.start, d.y) for d in mentions if d.y is not None and d.form in TIMELINE_FORMS]
     context.explicit_years = [p for p in context.prior_years if p[0] < context.base] + own
-    for d in mentions:
-        if d.y is None and pat.TODAY_YEAR.search(mt, max(0, d.start - 2), d.start):
-            d.y = (context.signing or context.publish or date.today()).year
     out: list[EntityValue] = []
     i = 0
     while i < len(mentions):

@@ -19,7 +19,6 @@ DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("m", re.compile(rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])")),
 )
 PERIOD_SEP = r"\s*(?:至|到|—|－|-|~|～)\s*"
-TODAY_YEAR = re.compile(r"今年")
 
 # Numbers that are not counts or dates: document numbers, phones, postcodes, house numbers, times.
 PROTECTED = re.compile(

@@ -552,11 +552,10 @@ def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_l
             continue
         section = _innermost(sections, a)
         in_planned = any(s.role == "planned" and s.start <= a < s.end for s in sections)
-        found = measure_spans(mt, a, line.end)
         families = (*CONTINUED_FAMILIES, "paren_cn") if in_planned else CONTINUED_FAMILIES
         continued = _continued_item(mt, a, line.end, spans[-1] if spans else None, families)
-        if continued is not None:  # 二是… opening its own paragraph, after 一是… in the one before
-            found = [continued]
+        # 二是… opening its own paragraph, after 一是… in the one before, is one item
+        found = [continued] if continued is not None else measure_spans(mt, a, line.end)
         for marker_len, ms, me, planned_hint in found:
             scope = Scope.PLANNED if in_planned or planned_hint else Scope.GENERAL
             spans.append(

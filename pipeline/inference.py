@@ -4,7 +4,7 @@
 twice: ``model.skops`` for anyone who wants the estimator, and ``weights.npz`` plus
 ``vocabulary.json`` here. A run only needs the arrays, so a worker neither imports
 scikit-learn nor pays its per-call validation; scoring a notice's measures is a few
-dictionary lookups per n-gram and one weighted sum per label. The features are rebuilt
+few array operations per notice (n-grams coded as integers, looked up in a hash table) and one weighted sum per label. The features are rebuilt
 exactly as ``TfidfVectorizer`` builds them (char 1–3 grams, word 1–2 grams, sublinear tf,
 idf, l2 norm per block, then the rule votes), and ``tests/test_classifier.py`` checks the
 scores equal the estimator's.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -56,14 +56,6 @@ def scores_frame(texts: list[str], scores: np.ndarray, chosen: np.ndarray):
     return pd.DataFrame(columns)
 
 
-def char_ngrams(text: str, low: int, high: int) -> list[str]:
-    text = _WHITE_SPACES.sub(" ", text)
-    grams = list(text) if low == 1 else []
-    for n in range(max(low, 2), high + 1):
-        grams += [text[i : i + n] for i in range(len(text) - n + 1)]
-    return grams
-
-
 def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), high + 1):
@@ -71,11 +63,58 @@ def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
     return grams
 
 
+def _gram_code(gram: str) -> int:
+    """A char n-gram of up to three characters as one integer (code point + 1 per 21 bits)."""
+    code = 0
+    for i, ch in enumerate(gram):
+        code |= (ord(ch) + 1) << (21 * (2 - i))
+    return code
+
+
+def _hash_index(codes: list[int]):
+    """A hash table from integer codes to their positions (pandas' khash: C speed, no sort)."""
+    import pandas as pd
+
+    return pd.Index(np.array(codes, dtype=np.int64))
+
+
+def _add_lookups(block: dict, terms: list[str]) -> None:
+    """Integer codes for a block's terms, so a batch's n-grams are looked up as arrays.
+
+    Char n-grams: up to three code points in one integer. Word bigrams "a b": the pair of
+    their unigram columns in one integer (every bigram's words are terms themselves, as
+    ``min_df`` keeps a word wherever it keeps a bigram holding it).
+    """
+    if block["name"] == "chars":
+        block["lookup"] = _hash_index([_gram_code(t) for t in terms])
+        return
+    offset, width = block["offset"], len(terms)
+    unigrams = {t: offset + i for i, t in enumerate(terms) if " " not in t}
+    pairs = {}
+    for i, term in enumerate(terms):
+        first, _, second = term.partition(" ")
+        if term.count(" ") == 1 and first in unigrams and second in unigrams:
+            pairs[(unigrams[first] - offset) * width + unigrams[second] - offset] = offset + i
+    block["unigrams"] = unigrams
+    block["pairs"] = (_hash_index(list(pairs)), np.fromiter(pairs.values(), dtype=np.int64, count=len(pairs)))
+
+
+def _tfidf(rows: np.ndarray, cols: np.ndarray, block: dict, n_texts: int):
+    """Sublinear tf times idf, l2-normalised per text, for one block's (row, column) hits."""
+    width = len(block["idf"]) + block["offset"] + 1
+    keys, count = np.unique(rows * width + cols, return_counts=True)
+    row, col = keys // width, keys % width
+    val = (np.log(count) + 1.0) * block["idf"][col - block["offset"]]
+    norm = np.sqrt(np.bincount(row, weights=val * val, minlength=n_texts))
+    val *= block["weight"] / norm[row]
+    return row, col, val
+
+
 class LinearMeasureModel:
     """Per-label logistic scores from saved vocabularies, idf weights and coefficients."""
 
     def __init__(self, blocks: list[dict], coef: np.ndarray, intercept: np.ndarray, thresholds, info):
-        self.blocks = blocks  # [{"name", "ngram": (lo, hi), "index": {term: col}, "idf", "weight", "offset"}]
+        self.blocks = blocks  # [{"name", "ngram": (lo, hi), "idf", "weight", "offset", + lookups}]
         self.coef_t = np.ascontiguousarray(coef.T)  # (features, labels)
         self.intercept = intercept
         self.thresholds_ = np.asarray(thresholds, dtype=float)
@@ -95,6 +134,8 @@ class LinearMeasureModel:
         with np.load(folder / WEIGHTS_FILE, allow_pickle=False) as arrays:
             data = {k: arrays[k] for k in arrays.files}
         spec = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        if any(b["ngram"][1] > (3 if b["name"] == "chars" else 2) for b in spec["blocks"]):
+            raise ValueError(f"{folder / VOCABULARY_FILE}: n-grams longer than 3 chars or 2 words")
         blocks, offset = [], 0
         for block in spec["blocks"]:
             terms = block["terms"]
@@ -102,46 +143,72 @@ class LinearMeasureModel:
                 {
                     "name": block["name"],
                     "ngram": tuple(block["ngram"]),
-                    "index": {t: offset + i for i, t in enumerate(terms)},
                     "idf": data[f"idf_{block['name']}"],
                     "weight": float(block["weight"]),
                     "offset": offset,
                 }
             )
+            _add_lookups(blocks[-1], terms)
             offset += len(terms)
         spec.pop("blocks")
         return cls(blocks, data["coef"], data["intercept"], data["thresholds"], {**spec, **info})
 
     def _features(self, normalised: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows, columns and values of the tf-idf blocks, each block l2-normalised per text."""
-        all_rows, all_cols, all_vals = [], [], []
-        words = None
+        parts = []
         for block in self.blocks:
-            index, low, high = block["index"], *block["ngram"]
             if block["name"] == "chars":
-                grams = [char_ngrams(text, low, high) for text in normalised]
+                rows, cols = self._char_hits(block, normalised)
             else:
-                words = words or [segment_words(text) for text in normalised]
-                grams = [word_ngrams(tokens, low, high) for tokens in words]
-            rows: list[int] = []
-            cols: list[int] = []
-            for r, text_grams in enumerate(grams):  # extend/map keep the per-gram work in C
-                cols.extend(map(index.get, text_grams, repeat(-1)))
-                rows.extend(repeat(r, len(text_grams)))
-            col = np.array(cols, dtype=np.int64)
-            known = col >= 0
-            width = len(index) + block["offset"] + 1
-            keys, count = np.unique(
-                np.array(rows, dtype=np.int64)[known] * width + col[known], return_counts=True
-            )
-            row, col = keys // width, keys % width
-            val = (np.log(count) + 1.0) * block["idf"][col - block["offset"]]
-            norm = np.sqrt(np.bincount(row, weights=val * val, minlength=len(normalised)))
-            val *= block["weight"] / norm[row]
-            all_rows.append(row)
-            all_cols.append(col)
-            all_vals.append(val)
-        return np.concatenate(all_rows), np.concatenate(all_cols), np.concatenate(all_vals)
+                rows, cols = self._word_hits(block, normalised)
+            parts.append(_tfidf(rows, cols, block, len(normalised)))
+        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+
+    def _char_hits(self, block: dict, normalised: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known char n-gram, found with array arithmetic, no loop per gram."""
+        low, high = block["ngram"]
+        folded = [_WHITE_SPACES.sub(" ", text) for text in normalised]
+        lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+        points = np.frombuffer("".join(folded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        points = np.concatenate([points.astype(np.int64) + 1, np.zeros(high, dtype=np.int64)])
+        total = int(lengths.sum())
+        row_of = np.repeat(np.arange(len(folded)), lengths)
+        left = lengths[row_of] - (np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        rows, codes = [], []
+        code = np.zeros(total, dtype=np.int64)
+        for n in range(1, high + 1):
+            code |= points[n - 1 : n - 1 + total] << (21 * (3 - n))
+            if n >= low:
+                fits = left >= n  # the gram stays inside its own text
+                rows.append(row_of[fits])
+                codes.append(code[fits])
+        position = block["lookup"].get_indexer(np.concatenate(codes))
+        known = position >= 0
+        return np.concatenate(rows)[known], position[known] + block["offset"]
+
+    def _word_hits(self, block: dict, normalised: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every known word unigram and bigram: one dict lookup per token."""
+        offset, (low, high), width = block["offset"], block["ngram"], len(block["idf"])
+        tokens = [segment_words(text) for text in normalised]
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        ids = np.fromiter(map(block["unigrams"].get, chain.from_iterable(tokens), repeat(-1)), dtype=np.int64)
+        row_of = np.repeat(np.arange(len(tokens)), lengths)
+        rows, cols = [], []
+        if low <= 1:
+            rows.append(row_of[ids >= 0])
+            cols.append(ids[ids >= 0])
+        if high >= 2 and len(ids) > 1:
+            first, second = ids[:-1], ids[1:]
+            both = (first >= 0) & (second >= 0) & (row_of[:-1] == row_of[1:])
+            codes = (first[both] - offset) * width + second[both] - offset
+            lookup, columns = block["pairs"]
+            position = lookup.get_indexer(codes)
+            known = position >= 0
+            rows.append(row_of[:-1][both][known])
+            cols.append(columns[position[known]])
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
 
     def predict_proba(self, texts) -> np.ndarray:
         texts = list(texts)

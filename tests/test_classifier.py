@@ -55,7 +55,7 @@ def test_shipped_arrays_score_exactly_like_the_shipped_estimator(corpus):
     """The run scores with numpy alone; it must give the skops estimator's scores, to rounding."""
     estimator, _ = classifier.load(MODEL_DIR)
     arrays = inference.LinearMeasureModel.load(MODEL_DIR)
-    texts = [*corpus.text, "", "。", "  一是  ", "１２３"]
+    texts = [*corpus.text, "", "。", "  一是  ", "１２３", "𠀀𠀁 整改\t\n 到位", "a"]
     np.testing.assert_allclose(
         arrays.predict_proba(texts), estimator.predict_proba(texts), rtol=0, atol=1e-12
     )

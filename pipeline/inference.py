@@ -4,7 +4,8 @@
 twice: ``model.skops`` for anyone who wants the estimator, and ``weights.npz`` plus
 ``vocabulary.json`` here. A run only needs the arrays, so a worker neither imports
 scikit-learn nor pays its per-call validation; scoring a notice's measures is a few
-few array operations per notice (n-grams coded as integers, looked up in a hash table) and one weighted sum per label. The features are rebuilt
+array operations (n-grams coded as integers, looked up in a hash table) and one
+weighted sum per label. The features are rebuilt
 exactly as ``TfidfVectorizer`` builds them (char 1–3 grams, word 1–2 grams, sublinear tf,
 idf, l2 norm per block, then the rule votes), and ``tests/test_classifier.py`` checks the
 scores equal the estimator's.

@@ -1,4 +1,4 @@
-"""The trained measure classifier as plain arrays: scoring with numpy alone.
+"""The trained measure classifier as plain arrays: scoring with numpy (and a pandas hash index).
 
 ``zhenggai train`` fits a scikit-learn ``Pipeline`` (``classifier.py``) and saves it
 twice: ``model.skops`` for anyone who wants the estimator, and ``weights.npz`` plus

@@ -2,21 +2,25 @@
 
 import re
 
+from pipeline.patterns import Guarded, guarded
+
 YEAR = r"(?P<y>\d{4}|[〇零○一二三四五六七八九]{4})年"
 MONTH = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月"
 DAY = r"(?P<d>3[01]|[12]\d|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"
 MONTH_SUFFIX = r"(?:份|底|初|末|中旬|上旬|下旬)"
 
-DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ymd", re.compile(rf"{YEAR}\s*{MONTH}\s*{DAY}")),
+DATE_FORMS: tuple[tuple[str, Guarded], ...] = (
+    ("ymd", guarded(rf"{YEAR}\s*{MONTH}\s*{DAY}", "月")),
     (
         "iso",
-        re.compile(r"(?<!\d)(?P<y>\d{4})[-./](?P<m>1[0-2]|0?[1-9])[-./](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)"),
+        guarded(
+            r"(?<!\d)(?P<y>\d{4})[-./](?P<m>1[0-2]|0?[1-9])[-./](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)", "-./"
+        ),
     ),
-    ("ym", re.compile(rf"{YEAR}\s*{MONTH}{MONTH_SUFFIX}?")),
-    ("y", re.compile(r"(?<![\d〔\[(])(?P<y>(?:19|20)\d{2})年度?(?![\d一二三四五六七八九十]{1,2}月)")),
-    ("md", re.compile(rf"(?<![\d年月])\s?{MONTH}\s*{DAY}")),
-    ("m", re.compile(rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])")),
+    ("ym", guarded(rf"{YEAR}\s*{MONTH}{MONTH_SUFFIX}?", "月")),
+    ("y", guarded(r"(?<![\d〔\[(])(?P<y>(?:19|20)\d{2})年度?(?![\d一二三四五六七八九十]{1,2}月)", "年")),
+    ("md", guarded(rf"(?<![\d年月])\s?{MONTH}\s*{DAY}", "月")),
+    ("m", guarded(rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])", "月")),
 )
 PERIOD_SEP = r"\s*(?:至|到|—|－|-|~|～)\s*"
 
@@ -76,12 +80,14 @@ ISSUED_BY_SELF = re.compile(
     r"(?:制定|修订|修改|完善|出台|印发|下发|起草|编制|建立|健全|新建|废止|重新印发|审议通过)[^。;]{0,30}$"
 )
 
-MONEY = re.compile(
+MONEY = guarded(
     r"(?P<pre>约|近|超过|共计|合计|累计)?(?P<n>\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)(?P<approx>余|多)?"
-    r"(?P<unit>亿元|万元|千元|元)"
+    r"(?P<unit>亿元|万元|千元|元)",
+    "元",
 )
-PERCENT = re.compile(
-    r"(?P<pre>约|近|超过)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?%|百分之(?P<cn>[一二三四五六七八九十百]+)"
+PERCENT = guarded(
+    r"(?P<pre>约|近|超过)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?%|百分之(?P<cn>[一二三四五六七八九十百]+)",
+    ("%", "百分之"),
 )
 
 MEASURE_WORDS = (
@@ -159,11 +165,13 @@ MEASURE_WORDS = (
     "千米",
 )
 _MW = "|".join(sorted(MEASURE_WORDS, key=len, reverse=True))
-QUANTITY = re.compile(
-    rf"(?P<pre>约|近|超过|累计|共计|合计|共)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?(?P<unit>{_MW})"
+QUANTITY = guarded(
+    rf"(?P<pre>约|近|超过|累计|共计|合计|共)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?(?P<unit>{_MW})",
+    "0123456789",
 )
-CN_QUANTITY = re.compile(
-    rf"(?<![第一二三四五六七八九十两几每周数])(?P<n>[一二三四五六七八九十两]{{1,3}})(?P<approx>余|多)?(?P<unit>{_MW})"
+CN_QUANTITY = guarded(
+    rf"(?<![第一二三四五六七八九十两几每周数])(?P<n>[一二三四五六七八九十两]{{1,3}})(?P<approx>余|多)?(?P<unit>{_MW})",
+    "一二三四五六七八九十两",
 )
 CN_ONE_UNITS = frozenset({"次", "个月", "年", "天", "周"})
 # Fixed terms whose numerals count nothing (三会一课, 八项规定, 四个意识, 两个维护…).
@@ -472,11 +480,23 @@ NAME_STOP = set('对在主带任为召组亲作同等和与及牵分就向到将
 PERSON_AFTER_ROLE = re.compile(rf"(?:{_ROLES})(?:、(?:{_ROLES}))*[ ]{{0,2}}(?P<name>[\u4e00-\u9fff]{{2,4}})")
 PERSON_COMRADE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,3})同志")
 
-ORG = re.compile(
+ORG = guarded(
     r"(?:(?:中共)?[\u4e00-\u9fff]{0,8}?(?:省委|市委|县委|区委|州委|盟委|旗委|党委|党组))?第[一二三四五六七八九十]+(?:巡视|巡察)组"
     r"|(?:省委|市委|县委|区委|州委)?(?:巡视|巡察)(?:工作)?(?:领导小组)?办公室|(?:省委|市委|县委|区委)?巡[视察]办"
     r"|中共[\u4e00-\u9fff]{2,10}?纪律检查委员会|(?:市|县|区)?纪委监委|(?:驻[\u4e00-\u9fff]{2,10})?派驻纪检(?:监察)?组"
-    r"|[\u4e00-\u9fff]{2,8}审计局"
+    r"|[\u4e00-\u9fff]{2,8}审计局",
+    (
+        "巡视组",
+        "巡察组",
+        "办公室",
+        "巡视办",
+        "巡察办",
+        "纪律检查委员会",
+        "纪委监委",
+        "纪检组",
+        "纪检监察组",
+        "审计局",
+    ),
 )
 
 # --- document fields -----------------------------------------------------------------
@@ -493,12 +513,13 @@ SOURCE = re.compile(
 )
 # the party body that runs an inspection: 省委, 市委 … or a named 党委/党组
 PARTY_BODY = r"(?:中央|省委|市委|县委|区委|州委|盟委|旗委|[\u4e00-\u9fff]{2,8}(?:党委|党组))"
-ROUND = re.compile(
+ROUND = guarded(
     rf"(?P<v>(?:[一二三四五六七八九十\d]+届)?{PARTY_BODY}?"
-    r"(?:\d{4}年(?:度)?)?第[一二三四五六七八九十\d]+轮(?:常规|专项|机动)?(?:巡视|巡察))"
+    r"(?:\d{4}年(?:度)?)?第[一二三四五六七八九十\d]+轮(?:常规|专项|机动)?(?:巡视|巡察))",
+    "轮",
 )
-BODY = re.compile(rf"(?P<v>{PARTY_BODY}第[一二三四五六七八九十]+(?:巡视|巡察)组)")
-BODY_SHORT = re.compile(r"(?P<v>第[一二三四五六七八九十]+(?:巡视|巡察)组)")
+BODY = guarded(rf"(?P<v>{PARTY_BODY}第[一二三四五六七八九十]+(?:巡视|巡察)组)", ("巡视组", "巡察组"))
+BODY_SHORT = guarded(r"(?P<v>第[一二三四五六七八九十]+(?:巡视|巡察)组)", ("巡视组", "巡察组"))
 UNIT = re.compile(
     r"对(?P<v>[\u4e00-\u9fff\d()（）“”\"]{2,40}?)(?:党组|党委|党总支|党支部|领导班子)?(?:开展|进行)了?(?:为期[^,。]{1,8})?(?:常规|专项|机动|提级|交叉)?(?:政治)?(?:巡视|巡察|审计)"
 )

@@ -1,0 +1,64 @@
+"""Guarded patterns: the literal test in front of a pattern never hides one of its matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import ingest
+from pipeline.patterns import Guarded
+from pipeline.patterns import entities as entity_patterns
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _guarded_patterns() -> list[tuple[str, Guarded]]:
+    out = []
+    for name, value in vars(entity_patterns).items():
+        if isinstance(value, Guarded):
+            out.append((name, value))
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            out += [(f"{name}[{form}]", g) for form, g in value if isinstance(g, Guarded)]
+    return out
+
+
+GUARDED = _guarded_patterns()
+NAMES = [name for name, _ in GUARDED]
+
+
+def test_the_slow_entity_patterns_are_guarded():
+    for name in ("ORG", "MONEY", "PERCENT", "QUANTITY", "CN_QUANTITY", "ROUND", "BODY", "DATE_FORMS[ymd]"):
+        assert name in NAMES
+
+
+@pytest.fixture(scope="module")
+def paragraphs() -> list[str]:
+    labelled = sorted((REPO / "data" / "labelled" / "notices").glob("*"))
+    files = sorted((REPO / "data" / "raw").iterdir()) + labelled
+    return [line for f in files for line in ingest.read_document(f).match_text.split("\n") if line.strip()]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_match_in_the_corpus_holds_a_literal(name, paragraphs):
+    guard = dict(GUARDED)[name]
+    matches = [m.group() for text in paragraphs for m in guard.pattern.finditer(text)]
+    assert all(any(lit in found for lit in guard.literals) for found in matches)
+    found_guarded = [m.group() for text in paragraphs for m in guard.finditer(text)]
+    assert found_guarded == matches
+
+
+ALPHABET = (
+    "0123456789年月日号元万亿%百分之一二三四五六七八九十两第轮届"
+    "巡视察组办公室纪委监检审计局省市县党组委约余多个次人项-./ 〔〕"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=40))
+def test_no_generated_match_lacks_a_literal(text):
+    for _name, guard in GUARDED:
+        for m in guard.pattern.finditer(text):
+            assert any(lit in m.group() for lit in guard.literals), (guard.pattern.pattern, m.group())

@@ -471,13 +471,18 @@ def _date_of(text: str) -> date | None:
 def explicit_years(mt: str) -> list[tuple[int, int]]:
     """(offset, year) of the dates that name a year and a month: the timeline year-less dates lean on.
 
-    A bare year (2023年度, 2019年以来) names the period examined, not the time of writing.
+    Read line by line, as the entities are, so a date never spans two paragraphs. A bare
+    year (2023年度, 2019年以来) names the period examined, not the time of writing.
     """
-    return [
-        (d.start, d.y)
-        for d in date_mentions(mt, protected_spans(mt))
-        if d.y is not None and d.form in TIMELINE_FORMS
-    ]
+    out, start = [], 0
+    for line in mt.split("\n"):
+        out += [
+            (start + d.start, d.y)
+            for d in date_mentions(line, protected_spans(line))
+            if d.y is not None and d.form in TIMELINE_FORMS
+        ]
+        start += len(line) + 1
+    return out
 
 
 def document_fields(

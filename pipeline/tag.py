@@ -92,12 +92,11 @@ class Tagger:
 
     def __call__(self, notice: Notice) -> Notice:
         notice.model_id = self.model_id
-        years = entities.explicit_years(notice.source.match_text)  # the timeline year-less dates lean on
-        tag_fields(notice, years)
+        tag_fields(notice)
         for problem in notice.problems:
             problem.focus_area = focus_area(problem.category, problem.title)
         if self.find_entities:
-            notice.entities = find_notice_entities(notice, self.nlp, years)
+            notice.entities = find_notice_entities(notice, self.nlp)
             fill_money_recovered(notice)
         if self.classifier is not None and notice.measures:
             scores, chosen = self.classifier.predict_scores([m.text for m in notice.measures])
@@ -155,7 +154,7 @@ def _date(iso: str | None) -> date | None:
         return None
 
 
-def tag_fields(notice: Notice, years: list[tuple[int, int]] | None = None) -> None:
+def tag_fields(notice: Notice) -> None:
     """Title, publication, signature, inspection facts, feedback date, stated figures."""
     mt, text = notice.source.match_text, notice.text
     body_start, footer, first_problem = _regions(notice)
@@ -167,8 +166,7 @@ def tag_fields(notice: Notice, years: list[tuple[int, int]] | None = None) -> No
     first_heading = min([s.start for s in notice.sections] + [opening_end])
     context = entities.DateContext(
         signing=_date(found.signing_date), publish=_date((found.publish_time or "")[:10])
-    )
-    context.prior_years = years if years is not None else entities.explicit_years(mt)
+    )  # the opening comes first: no year named earlier to lean on
     opening = entities.find_dates(mt[:first_heading], entities.protected_spans(mt[:first_heading]), context)
     for e in opening:
         sentence = _sentence(mt, e.start)
@@ -207,42 +205,46 @@ def _sentence(mt: str, pos: int) -> str:
     return mt[start : min(ends) if ends else len(mt)]
 
 
-def find_notice_entities(
-    notice: Notice, nlp=None, years: list[tuple[int, int]] | None = None
-) -> list[Entity]:
-    """Entities of every paragraph, with notice-level offsets (through spaCy when ``nlp`` is given)."""
+def find_notice_entities(notice: Notice, nlp=None) -> list[Entity]:
+    """Entities of every paragraph, with notice-level offsets (through spaCy when ``nlp`` is given).
+
+    Year-less dates lean on the years named in earlier paragraphs: read in order, the
+    paragraphs build that timeline as they go (the spaCy path reads it whole first).
+    """
     text = notice.text
     fields = notice.fields
-    prior = years if years is not None else entities.explicit_years(notice.source.match_text)
+    mt = notice.source.match_text
     paragraphs = []
     pos = 0
     for line in text.split("\n"):
         if line.strip():
             paragraphs.append((pos, line))
         pos += len(line) + 1
-    contexts = [
-        entities.DateContext(
+
+    def context(start: int, timeline: list[tuple[int, int]]) -> entities.DateContext:
+        return entities.DateContext(
             feedback=_date(fields.feedback_date),
             signing=_date(fields.signing_date),
             publish=_date((fields.publish_time or "")[:10]),
             base=start,
-            prior_years=prior,
+            prior_years=timeline,
         )
-        for start, _ in paragraphs
-    ]
+
     if nlp is None:  # the finder the spaCy component runs, minus the Doc (same entities, tested)
-        mt = notice.source.match_text
-        found = [
-            entities.find_entities(mt[start : start + len(line)], context)
-            for (start, line), context in zip(paragraphs, contexts, strict=True)
-        ]
+        found = []
+        timeline: list[tuple[int, int]] = []
+        for start, line in paragraphs:
+            paragraph_context = context(start, list(timeline))
+            found.append(entities.find_entities(mt[start : start + len(line)], paragraph_context))
+            timeline += [p for p in paragraph_context.explicit_years if p[0] >= start]
     else:
         from pipeline.language import CONTEXT_KEY, USER_DATA_KEY
 
+        timeline = entities.explicit_years(mt)
         docs = []
-        for (_, line), context in zip(paragraphs, contexts, strict=True):
+        for start, line in paragraphs:
             doc = nlp.make_doc(line)
-            doc.user_data[CONTEXT_KEY] = context
+            doc.user_data[CONTEXT_KEY] = context(start, timeline)
             docs.append(doc)
         found = [doc.user_data[USER_DATA_KEY] for doc in nlp.pipe(docs)]
     out: list[Entity] = []

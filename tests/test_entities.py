@@ -90,6 +90,19 @@ def test_year_less_date_takes_the_year_its_period_names():
     assert got == {"2023年3月4日至5月6日": "2023-03-04/2023-05-06", "6月12日": "2023-06-12"}
 
 
+def test_year_less_dates_lean_on_years_named_in_earlier_paragraphs_only():
+    text = (
+        "县委第二巡察组对我局开展了巡察。\n一、整改情况\n"
+        "1.针对台账不全的问题。一是3月5日补齐台账。\n二是2023年4月清理往来款。\n三是5月8日召开会议。"
+    )
+    notice = pipeline.parse(text)
+    values = {e.text: e.value for e in notice.entities if e.type == "date"}
+    # 5月8日 follows the line naming 2023; 3月5日 comes before any year, takes none from
+    # later lines and, with no year to give it, is left out
+    assert values == {"2023年4月": "2023-04", "5月8日": "2023-05-08"}
+    assert entities.explicit_years(match_form("2023年\n4月开展")) == []  # a date never spans two lines
+
+
 def test_notice_signed_in_february_resolves_december_to_the_year_before():
     text = (
         "根据县委统一部署，县委第二巡察组对我局开展了巡察。\n一、整改情况\n"

@@ -100,7 +100,8 @@ def _overlaps(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def protected_spans(mt: str) -> list[tuple[int, int]]:
-    return [m.span() for m in pat.PROTECTED.finditer(mt)]
+    pattern = pat.PROTECTED if "@" in mt else pat.PROTECTED_WITHOUT_EMAIL
+    return [m.span() for m in pattern.finditer(mt)]
 
 
 def date_mentions(mt: str, protected: list[tuple[int, int]]) -> list[_DateMention]:

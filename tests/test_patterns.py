@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import ingest
+from pipeline import entities, ingest
 from pipeline.patterns import Guarded
 from pipeline.patterns import entities as entity_patterns
 
@@ -62,3 +62,18 @@ def test_no_generated_match_lacks_a_literal(text):
     for _name, guard in GUARDED:
         for m in guard.pattern.finditer(text):
             assert any(lit in m.group() for lit in guard.literals), (guard.pattern.pattern, m.group())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET + "编邮政码索引http:w@abc_", max_size=40))
+def test_protected_spans_without_the_email_branch_are_the_same_where_there_is_no_at(text):
+    spans = [m.span() for m in entity_patterns.PROTECTED.finditer(text)]
+    if "@" not in text:
+        assert [m.span() for m in entity_patterns.PROTECTED_WITHOUT_EMAIL.finditer(text)] == spans
+    assert entities.protected_spans(text) == spans
+
+
+def test_protected_spans_on_the_corpus(paragraphs):
+    for text in paragraphs:
+        assert entities.protected_spans(text) == [m.span() for m in entity_patterns.PROTECTED.finditer(text)]
+    assert entities.protected_spans("邮箱:zg_2024@example.cn,电话0551-1234567") == [(3, 21), (24, 36)]

@@ -267,7 +267,9 @@ def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
     while pos < end:
         first: tuple[int, str, re.Pattern[str], re.Match] | None = None
         for family, regex in pat.ENUM_FAMILIES:
-            for m in regex.finditer(mt, pos, end):
+            # only a first item starting earlier can win: stop scanning just past the best so far
+            limit = end if first is None else min(end, first[0] + pat.MARKER_SPAN)
+            for m in regex.finditer(mt, pos, limit):
                 num = m.group("num")
                 if (family == "sequence_words" and num == "首先") or (
                     family != "sequence_words" and cn_to_int(num) == 1

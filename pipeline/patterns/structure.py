@@ -69,6 +69,8 @@ ENUM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arabic", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})[、.](?![\d%]))")),
     ("paren_cn", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>{CN})\))")),
 )
+# Room for any marker above and the character its lookahead reads (（12）, 第十二、…).
+MARKER_SPAN = 16
 # Later ordinals of 一是 may run on with no stop before them, but not inside words.
 RUN_ON_EXCLUDED_BEFORE = "统唯之第万专同划单逐"
 RUN_ON_MARKER = re.compile(rf"(?P<marker>(?P<num>{CN})是)")

@@ -19,6 +19,8 @@ MAGIC_NUMBERS: tuple[tuple[bytes, str], ...] = (
 HTML_SNIFF = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<div|<meta|<p[\s>])", re.I)
 
 CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
+NON_ASCII_LETTER = re.compile(r"[^\x00-\x7f\s]")  # neither ASCII nor space (str.isspace)
 INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 LINE_TRAILING_SPACE = re.compile(r"[ \t\u3000]+$", re.M)
 MANY_BLANK_LINES = re.compile(r"\n{3,}")

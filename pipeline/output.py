@@ -27,13 +27,14 @@ STATE_DIR = ".zhenggai"
 SIGNATURES_FILE = f"signatures-{SHINGLE_HASH}.parquet"  # another hashing starts afresh, never mixes
 SIGNATURES = pa.schema([("doc_id", pa.string()), ("signature", pa.list_(pa.uint64()))])
 PATHS = pa.schema([("doc_id", pa.string()), ("path", pa.string())])
+_BUFFERED = {**SCHEMAS, "signatures": SIGNATURES, "paths": PATHS}  # what a part file holds
 
 
 class MemoryStore:
     """Keeps every row in memory and returns Arrow tables (for ``pipeline.run`` without ``out``)."""
 
     def __init__(self):
-        self.rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+        self.columns = {name: write.empty_columns(name) for name in TABLES}
         self.extra_paths: dict[str, list[str]] = {}
         self.first_paths: dict[str, str] = {}
 
@@ -52,20 +53,26 @@ class MemoryStore:
     def add_path(self, doc_id: str, path: str) -> None:
         self.extra_paths.setdefault(doc_id, []).append(path)
 
-    def add_rows(self, rows: dict[str, list[dict]]) -> None:
-        for name, table_rows in rows.items():
-            self.rows[name].extend(table_rows)
+    def add_rows(self, rows: dict[str, write.Columns]) -> None:
+        for name, columns in rows.items():
+            write.extend_columns(self.columns[name], columns)
 
     def add_error(self, record: ErrorRecord) -> None:
-        self.rows["errors"].append(write.error_row(record))
+        write.append_row(self.columns["errors"], write.error_row(record))
 
     def add_signature(self, doc_id: str, values: list[int]) -> None:
         pass
 
     def finish(self, manifest: dict) -> dict[str, pa.Table]:
-        for row in self.rows["documents"]:
-            row["source_paths"] = [*row["source_paths"], *self.extra_paths.get(row["doc_id"], [])]
-        return {name: pa.Table.from_pylist(rows, schema=SCHEMAS[name]) for name, rows in self.rows.items()}
+        documents = self.columns["documents"]
+        documents["source_paths"] = [
+            [*paths, *self.extra_paths.get(doc_id, [])]
+            for doc_id, paths in zip(documents["doc_id"], documents["source_paths"], strict=True)
+        ]
+        return {
+            name: pa.Table.from_pydict(columns, schema=SCHEMAS[name])
+            for name, columns in self.columns.items()
+        }
 
 
 class OutputStore:
@@ -82,7 +89,7 @@ class OutputStore:
             shutil.rmtree(self.state, ignore_errors=True)
         self._drop_uncommitted()
         self.resume = resume
-        self._buffer: dict[str, list[dict]] = {name: [] for name in (*TABLES, "signatures", "paths")}
+        self._buffer = self._empty_buffer()
         self._pending_docs = 0
         self._seq = max((int(p.name) for p in self._committed()), default=0)
         self._paths: dict[str, set[str]] = {}
@@ -162,35 +169,39 @@ class OutputStore:
 
     def add_path(self, doc_id: str, path: str) -> None:
         self._paths.setdefault(doc_id, set()).add(path)
-        self._buffer["paths"].append({"doc_id": doc_id, "path": path})
+        write.append_row(self._buffer["paths"], {"doc_id": doc_id, "path": path})
 
-    def add_rows(self, rows: dict[str, list[dict]]) -> None:
-        for name, table_rows in rows.items():
-            self._buffer[name].extend(table_rows)
+    def add_rows(self, rows: dict[str, write.Columns]) -> None:
+        for name, columns in rows.items():
+            write.extend_columns(self._buffer[name], columns)
         self._pending_docs += 1
         if self._pending_docs >= self.flush_every:
             self.flush()
 
     def add_error(self, record: ErrorRecord) -> None:
-        self._buffer["errors"].append(write.error_row(record))
+        write.append_row(self._buffer["errors"], write.error_row(record))
 
     def add_signature(self, doc_id: str, values: list[int]) -> None:
-        self._buffer["signatures"].append({"doc_id": doc_id, "signature": values})
+        write.append_row(self._buffer["signatures"], {"doc_id": doc_id, "signature": values})
 
     def flush(self) -> None:
-        if not any(self._buffer.values()):
+        if not any(write.row_count(columns) for columns in self._buffer.values()):
             return
         self._seq += 1
         part = self.parts / str(self._seq)
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
-        schemas = {**SCHEMAS, "signatures": SIGNATURES, "paths": PATHS}
-        for name, rows in self._buffer.items():
-            if rows:
-                pq.write_table(pa.Table.from_pylist(rows, schema=schemas[name]), part / f"{name}.parquet")
+        for name, columns in self._buffer.items():
+            if write.row_count(columns):
+                table = pa.Table.from_pydict(columns, schema=_BUFFERED[name])
+                pq.write_table(table, part / f"{name}.parquet")
         (part / "done").write_text("", encoding="utf-8")
-        self._buffer = {name: [] for name in self._buffer}
+        self._buffer = self._empty_buffer()
         self._pending_docs = 0
+
+    @staticmethod
+    def _empty_buffer() -> dict[str, write.Columns]:
+        return {name: write.empty_columns(schema) for name, schema in _BUFFERED.items()}
 
     # --- combining ---------------------------------------------------------------------
 

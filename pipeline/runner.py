@@ -74,7 +74,7 @@ class DocResult:
     """What a worker sends back for one text: its table rows, or the errors it raised."""
 
     doc_id: str
-    rows: dict[str, list[dict]] | None
+    rows: dict[str, write.Columns] | None
     signature: list[int] | None
     errors: list[ErrorRecord]
     seconds: dict[str, float] = field(default_factory=dict)
@@ -320,11 +320,11 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                         store.add_error(record)
                         result.errors.append(record)
                     continue
-                document = doc.rows["documents"][0]
+                document = doc.rows["documents"]
                 if doc.signature is not None:
                     first = index.query(doc.signature)
                     if first is not None:
-                        document["duplicate_of"] = first
+                        document["duplicate_of"][0] = first
                         result.near_duplicates += 1
                     index.add(doc.doc_id, doc.signature)
                     store.add_signature(doc.doc_id, doc.signature)
@@ -332,9 +332,9 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                 store.add_rows(doc.rows)
                 result.seconds["write"] += time.perf_counter() - t0
                 result.documents += 1
-                result.problems += len(doc.rows["problems"])
-                result.measures += len(doc.rows["measures"])
-                status = document["parse_status"]
+                result.problems += write.row_count(doc.rows["problems"])
+                result.measures += write.row_count(doc.rows["measures"])
+                status = document["parse_status"][0]
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if progress:
                     progress(result)

@@ -129,132 +129,91 @@ SCHEMAS: dict[str, pa.Schema] = {
 TABLES = tuple(SCHEMAS)
 
 
-def rows_for(notice: Notice, pipeline_version: str) -> dict[str, list[dict]]:
-    """Every row one notice contributes, table by table (plain dicts, ready for Arrow)."""
+Columns = dict[str, list]  # one list per field of a table, all of one length
+
+
+def rows_for(notice: Notice, pipeline_version: str) -> dict[str, Columns]:
+    """Every row one notice contributes, table by table, as columns ready for Arrow.
+
+    Columns rather than a dict per row: a worker sends them to the main process, which
+    unpickles and converts them, and for the ~600 rows of a notice that is several times
+    cheaper than as dicts.
+    """
     doc_id, f = notice.doc_id, notice.fields
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    rows["documents"].append(
-        {
-            "doc_id": doc_id,
-            "source_paths": list(notice.source.source_paths),
-            "format": notice.source.format,
-            "encoding": notice.source.encoding,
-            "text": notice.text,
-            "chars": len(notice.text),
-            "title": f.title,
-            "publish_time": f.publish_time,
-            "source": f.source,
-            "issuing_org": f.issuing_org,
-            "signing_date": f.signing_date,
-            "inspection_kind": f.inspection_kind,
-            "inspection_round": f.inspection_round,
-            "inspection_body": f.inspection_body,
-            "inspected_unit": f.inspected_unit,
-            "inspection_start": f.inspection_start,
-            "inspection_end": f.inspection_end,
-            "feedback_date": f.feedback_date,
-            "problems_stated": f.problems_stated,
-            "problems_found": len(notice.problems),
-            "measures_found": len(notice.measures),
-            "parse_status": str(notice.parse_status),
-            "duplicate_of": notice.duplicate_of,
-            "pipeline_version": pipeline_version,
-            "model_id": notice.model_id,
-            "problems_completed": f.problems_completed,
-            "problems_ongoing": f.problems_ongoing,
-            "completion_rate": f.completion_rate,
-            "rules_made": f.rules_made,
-            "money_recovered": f.money_recovered,
-            "people_held_accountable": f.people_held_accountable,
-        }
-    )
-    for s in notice.sections:
-        rows["sections"].append(
-            {
-                "doc_id": doc_id,
-                "section_id": s.section_id,
-                "parent_id": s.parent_id,
-                "level": s.level,
-                "marker": s.marker,
-                "heading": s.heading,
-                "start": s.start,
-                "end": s.end,
-            }
-        )
-    for p in notice.problems:
-        rows["problems"].append(
-            {
-                "doc_id": doc_id,
-                "problem_id": p.problem_id,
-                "section_id": p.section_id,
-                "category": p.category,
-                "focus_area": p.focus_area,
-                "no": p.no,
-                "marker": p.marker,
-                "title": p.title,
-                "status": p.status,
-                "start": p.start,
-                "end": p.end,
-            }
-        )
-    for m in notice.measures:
-        rows["measures"].append(
-            {
-                "doc_id": doc_id,
-                "measure_id": m.measure_id,
-                "scope": str(m.scope),
-                "problem_id": m.problem_id,
-                "section_id": m.section_id,
-                "ordinal": m.ordinal,
-                "marker": m.marker,
-                "text": m.text,
-                "start": m.start,
-                "end": m.end,
-            }
-        )
-    for lab in notice.labels:
-        rows["measure_labels"].append(
-            {
-                "doc_id": doc_id,
-                "measure_id": lab.measure_id,
-                "label": lab.label,
-                "score": lab.score,
-                "predicted": lab.predicted,
-                "source": lab.source,
-            }
-        )
-    for e in notice.entities:
-        rows["entities"].append(
-            {
-                "doc_id": doc_id,
-                "entity_id": e.entity_id,
-                "measure_id": e.measure_id,
-                "problem_id": e.problem_id,
-                "type": str(e.type),
-                "text": e.text,
-                "start": e.start,
-                "end": e.end,
-                "value": e.value,
-                "value_num": e.value_num,
-                "unit": e.unit,
-                "date_start": e.date_start,
-                "date_end": e.date_end,
-                "approx": e.approx,
-                "doc_kind": e.doc_kind,
-                "issued": e.issued,
-            }
-        )
-    for seg in notice.segments:
-        rows["segments"].append(
-            {
-                "doc_id": doc_id,
-                "segment_id": seg.segment_id,
-                "kind": str(seg.kind),
-                "start": seg.start,
-                "end": seg.end,
-            }
-        )
-    return rows
+    document = {
+        "doc_id": doc_id,
+        "source_paths": list(notice.source.source_paths),
+        "format": notice.source.format,
+        "encoding": notice.source.encoding,
+        "text": notice.text,
+        "chars": len(notice.text),
+        "title": f.title,
+        "publish_time": f.publish_time,
+        "source": f.source,
+        "issuing_org": f.issuing_org,
+        "signing_date": f.signing_date,
+        "inspection_kind": f.inspection_kind,
+        "inspection_round": f.inspection_round,
+        "inspection_body": f.inspection_body,
+        "inspected_unit": f.inspected_unit,
+        "inspection_start": f.inspection_start,
+        "inspection_end": f.inspection_end,
+        "feedback_date": f.feedback_date,
+        "problems_stated": f.problems_stated,
+        "problems_found": len(notice.problems),
+        "measures_found": len(notice.measures),
+        "parse_status": str(notice.parse_status),
+        "duplicate_of": notice.duplicate_of,
+        "pipeline_version": pipeline_version,
+        "model_id": notice.model_id,
+        "problems_completed": f.problems_completed,
+        "problems_ongoing": f.problems_ongoing,
+        "completion_rate": f.completion_rate,
+        "rules_made": f.rules_made,
+        "money_recovered": f.money_recovered,
+        "people_held_accountable": f.people_held_accountable,
+    }
+    return {
+        "documents": {name: [document[name]] for name in SCHEMAS["documents"].names},
+        "sections": _columns("sections", doc_id, notice.sections),
+        "problems": _columns("problems", doc_id, notice.problems),
+        "measures": _columns("measures", doc_id, notice.measures),
+        "measure_labels": _columns("measure_labels", doc_id, notice.labels),
+        "entities": _columns("entities", doc_id, notice.entities),
+        "segments": _columns("segments", doc_id, notice.segments),
+        "errors": empty_columns("errors"),
+    }
+
+
+_AS_TEXT = {"scope", "type", "kind"}  # enums, written as their values
+
+
+def _columns(table: str, doc_id: str, objects: list) -> Columns:
+    """A table's columns from the dataclasses whose attributes carry its field names."""
+    columns: Columns = {"doc_id": [doc_id] * len(objects)}
+    for name in SCHEMAS[table].names[1:]:
+        values = [getattr(o, name) for o in objects]
+        columns[name] = [str(v) for v in values] if name in _AS_TEXT else values
+    return columns
+
+
+def empty_columns(table: str | pa.Schema) -> Columns:
+    schema = SCHEMAS[table] if isinstance(table, str) else table
+    return {name: [] for name in schema.names}
+
+
+def extend_columns(target: Columns, more: Columns) -> None:
+    for name, values in target.items():
+        values.extend(more[name])
+
+
+def append_row(target: Columns, row: dict) -> None:
+    for name, values in target.items():
+        values.append(row[name])
+
+
+def row_count(columns: Columns) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
 
 
 def error_row(e: ErrorRecord) -> dict:
@@ -270,12 +229,13 @@ def to_arrow(
     notices: Iterable[Notice], errors: Iterable[ErrorRecord], pipeline_version: str
 ) -> dict[str, pa.Table]:
     """Build every table of SCHEMA.md, in document order, with its fixed schema."""
-    collected: dict[str, list[dict]] = {name: [] for name in TABLES}
+    collected = {name: empty_columns(name) for name in TABLES}
     for notice in notices:
-        for name, rows in rows_for(notice, pipeline_version).items():
-            collected[name].extend(rows)
-    collected["errors"] = [error_row(e) for e in errors]
-    return {name: pa.Table.from_pylist(rows, schema=SCHEMAS[name]) for name, rows in collected.items()}
+        for name, columns in rows_for(notice, pipeline_version).items():
+            extend_columns(collected[name], columns)
+    for e in errors:
+        append_row(collected["errors"], error_row(e))
+    return {name: pa.Table.from_pydict(columns, schema=SCHEMAS[name]) for name, columns in collected.items()}
 
 
 def to_frames(tables: dict[str, pa.Table]) -> dict[str, pd.DataFrame]:

@@ -194,7 +194,8 @@ class OutputStore:
         for name, columns in self._buffer.items():
             if write.row_count(columns):
                 table = pa.Table.from_pydict(columns, schema=_BUFFERED[name])
-                pq.write_table(table, part / f"{name}.parquet")
+                # parts are read once, by ``finish``: the fastest codec, not the smallest
+                pq.write_table(table, part / f"{name}.parquet", compression="lz4")
         (part / "done").write_text("", encoding="utf-8")
         self._buffer = self._empty_buffer()
         self._pending_docs = 0

@@ -34,7 +34,11 @@ _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 def normalise_measure(text: str) -> str:
     """What the model sees: match form, no enumeration marker, numbers masked."""
-    return _DIGITS.sub("0", _MARKER.sub("", match_form(text)))
+    return _normalise_matched(match_form(text))
+
+
+def _normalise_matched(matched: str) -> str:
+    return _DIGITS.sub("0", _MARKER.sub("", matched))
 
 
 def segment_words(text: str) -> list[str]:
@@ -215,14 +219,15 @@ class LinearMeasureModel:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(LABELS)))
-        rows, cols, vals = self._features([normalise_measure(t) for t in texts])
+        matched = [match_form(t) for t in texts]
+        rows, cols, vals = self._features([_normalise_matched(m) for m in matched])
         decision = np.tile(self.intercept, (len(texts), 1))
         for j in range(len(LABELS)):
             decision[:, j] += np.bincount(rows, weights=vals * self.coef_t[cols, j], minlength=len(texts))
         if self.use_rules:
-            from pipeline.rules import label_matrix, vote_matrix
+            from pipeline.rules import label_matrix, votes_of_match_forms
 
-            votes = vote_matrix(texts)
+            votes = votes_of_match_forms(matched)
             dense = np.hstack([votes, label_matrix(votes)]).astype(float) * self.rule_weight
             decision += dense @ self.coef_t[-dense.shape[1] :]
         return 1.0 / (1.0 + np.exp(-decision))

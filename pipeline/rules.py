@@ -39,9 +39,14 @@ def rule_form(text: str) -> str:
 
 def vote_matrix(texts: list[str]) -> np.ndarray:
     """Boolean matrix, one row per text, one column per labelling function."""
-    forms = [rule_form(t) for t in texts]
+    return votes_of_match_forms([match_form(t) for t in texts])
+
+
+def votes_of_match_forms(matched: list[str]) -> np.ndarray:
+    """``vote_matrix`` for texts already in match form (the model has them at hand)."""
+    forms = [_TITLE.sub("《文件》", m) for m in matched]
     return np.array([[lf(f) for lf in LABELLING_FUNCTIONS] for f in forms], dtype=bool).reshape(
-        len(texts), len(LABELLING_FUNCTIONS)
+        len(forms), len(LABELLING_FUNCTIONS)
     )
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import write
@@ -246,6 +248,7 @@ class OutputStore:
     def _rows(self, name: str, owner: dict[str, str], extra: dict[str, list[str]]):
         """Batches of ``name`` in order, each document's rows once, extra paths merged."""
         seen_errors: set[tuple] = set()
+        owned = _owned_ids(owner)
         for origin, source in self._origins(name):
             for batch in source.iter_batches(batch_size=4000):
                 table = pa.Table.from_batches([batch]).cast(SCHEMAS[name])
@@ -253,9 +256,7 @@ class OutputStore:
                     rows = [r for r in table.to_pylist() if _once(r, seen_errors)]
                     table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
                 else:
-                    keep = [owner.get(d) == origin for d in table.column("doc_id").to_pylist()]
-                    if not all(keep):
-                        table = table.filter(pa.array(keep))
+                    table = _owned_rows(table, owned[origin])
                     if name == "documents" and extra:
                         rows = table.to_pylist()
                         for row in rows:
@@ -288,13 +289,28 @@ class OutputStore:
     def _stage_signatures(self, owner: dict[str, str]) -> tuple[Path, Path]:
         target = self.state / SIGNATURES_FILE
         tmp = self.state / f".{SIGNATURES_FILE}.staged"
+        owned = _owned_ids(owner)
         with pq.ParquetWriter(tmp, SIGNATURES) as writer:
             for origin, source in self._origins("signatures"):
                 for batch in source.iter_batches():
-                    table = pa.Table.from_batches([batch])
-                    keep = [owner.get(d) == origin for d in table.column("doc_id").to_pylist()]
-                    writer.write_table(table.filter(pa.array(keep)) if not all(keep) else table)
+                    writer.write_table(_owned_rows(pa.Table.from_batches([batch]), owned[origin]))
         return tmp, target
+
+
+def _owned_ids(owner: dict[str, str]) -> defaultdict[str, pa.Array]:
+    """Per origin (the previous tables or a part), the doc_ids whose rows are taken from it."""
+    ids: dict[str, list[str]] = {}
+    for doc_id, origin in owner.items():
+        ids.setdefault(origin, []).append(doc_id)
+    owned: defaultdict[str, pa.Array] = defaultdict(lambda: pa.array([], pa.string()))
+    owned.update({origin: pa.array(values, pa.string()) for origin, values in ids.items()})
+    return owned
+
+
+def _owned_rows(table: pa.Table, owned: pa.Array) -> pa.Table:
+    """The rows of ``table`` whose document is owned here (a vectorised membership test)."""
+    keep = pc.is_in(table.column("doc_id"), value_set=owned)
+    return table if pc.all(keep).as_py() in (True, None) else table.filter(keep)
 
 
 def _once(row: dict, seen: set[tuple]) -> bool:

@@ -237,6 +237,8 @@ def _next_ordinal(
             continue
         if cn_to_int(m.group("num")) == want:
             return m
+    if family == "arabic":  # …;5局党组… : the next number glued to the text after a stop
+        return re.compile(pat.GLUED_ARABIC.format(num=want)).search(mt, after, limit)
     if family == "cn_shi":  # 一是…二是 may run on with no stop in between
         wanted = f"{_int_to_cn(want)}是"
         pos = mt.find(wanted, after, limit)

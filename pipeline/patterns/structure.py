@@ -66,7 +66,7 @@ ENUM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("half_paren_num", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})\))")),
     ("di_cn", re.compile(rf"{BOUNDARY}(?P<marker>第(?P<num>{CN})[,、])")),
     ("sequence_words", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>首先|其次|再次|然后|此外|最后)),?")),
-    ("arabic", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})[、.](?![\d%]))")),
+    ("arabic", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})(?:、|\.(?![\d%])))")),  # 1、7月… is an item
     ("paren_cn", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>{CN})\))")),
 )
 # Room for any marker above and the character its lookahead reads (（12）, 第十二、…).
@@ -74,6 +74,8 @@ MARKER_SPAN = 16
 # Later ordinals of 一是 may run on with no stop before them, but not inside words.
 RUN_ON_EXCLUDED_BEFORE = "统唯之第万专同划单逐"
 RUN_ON_MARKER = re.compile(rf"(?P<marker>(?P<num>{CN})是)")
+# An Arabic ordinal glued to its text (WORDING.md §5), taken only as the expected next one.
+GLUED_ARABIC = r"(?<=[;。])[ ]*(?P<marker>(?P<num>{num}))(?=[\u4e00-\u9fff])"
 SEQUENCE_ORDER = {"首先": 1, "其次": 2, "再次": 3, "然后": 3, "此外": 4, "最后": 9}
 
 # A status line reported as a measure (WORDING.md shape 16), without its label.

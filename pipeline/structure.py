@@ -60,6 +60,7 @@ class _Heading:
     marker_start: int
     heading_start: int
     heading_end: int
+    end: int | None = None  # where the section stops, when not at the next heading (a sub-problem group)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,41 @@ def _choose_problem_family(mt: str, body: list[Line], planned_lines: set[Line]) 
         if found:
             return found
     return []
+
+
+def _sub_problems(
+    mt: str, body: list[Line], planned_lines: set[Line], starts: list[_ProblemStart], headings: list[_Heading]
+) -> tuple[list[_ProblemStart], list[_Heading]]:
+    """Deeper nesting (FORMATS.md §5): ``1.关于“…”问题的整改`` over ``（1）关于“…”的问题。`` lines.
+
+    The quoted sub-problems are the problems fed back, each with its own answer; the line
+    grouping them, which answers nothing itself, becomes a level-3 section heading.
+    """
+    out: list[_ProblemStart] = []
+    groups: list[_Heading] = []
+    for i, ps in enumerate(starts):
+        stops = [s.line.start for s in starts[i + 1 :]] + [
+            h.line.start for h in headings if h.line.start > ps.line.start
+        ]
+        stop = min(stops, default=len(mt))
+        subs = []
+        for line in body:
+            if not (ps.line.start < line.start < stop) or line in planned_lines:
+                continue
+            m = pat.SUB_PROBLEM.match(mt, line.start, line.end)
+            if m and pat.PROBLEMISH.search(mt, line.start, min(line.end, line.start + 120)):
+                marker = m.group("marker").strip()
+                subs.append(_ProblemStart(line, marker, m.start("marker"), int(m.group("num"))))
+        title_start = ps.marker_start + len(ps.marker)
+        title_end = _title_end(mt, title_start, ps.line.end, labelled=False)
+        answers_nothing = not mt[title_end : ps.line.end].strip(pat.TRAILING)
+        if subs and subs[0].no == 1 and answers_nothing and not ps.marker.startswith("("):
+            start = title_start + len(mt[title_start:title_end]) - len(mt[title_start:title_end].lstrip())
+            groups.append(_Heading(ps.line, 3, ps.marker, ps.marker_start, start, title_end, stop))
+            out += subs
+        else:
+            out.append(ps)
+    return out, groups
 
 
 def _title_end(mt: str, start: int, line_end: int, labelled: bool) -> int:
@@ -430,8 +466,10 @@ def parse_structure(source: Text) -> Notice:
         if not (h.level == 2 and h.line in planned_lines and mt[h.heading_end : h.line.end].strip())
     ]
     problem_starts = _choose_problem_family(mt, body, planned_lines)
+    problem_starts, groups = _sub_problems(mt, body, planned_lines, problem_starts, headings)
     problem_lines = {p.line for p in problem_starts}
-    headings = [h for h in headings if h.line not in problem_lines]
+    headings = [h for h in headings if h.line not in problem_lines] + groups
+    headings.sort(key=lambda h: h.marker_start)
 
     sections = _build_sections(source.text, doc_id, headings, limit)
     problems = _build_problems(mt, source.text, doc_id, problem_starts, headings, sections, limit)
@@ -475,6 +513,7 @@ def _build_sections(text: str, doc_id: str, headings: list[_Heading], limit: int
     sections: list[Section] = []
     for i, h in enumerate(headings):
         end = next((g.line.start for g in headings[i + 1 :] if g.level <= h.level), limit)
+        end = min(end, h.end) if h.end is not None else end
         parent = next(
             (s for s in reversed(sections) if s.level < h.level and s.start <= h.line.start < s.end), None
         )
@@ -515,9 +554,10 @@ def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list
         )
         title_end = _title_end(mt, title_start, min(ps.line.end, end), labelled)
         section = _innermost(sections, ps.marker_start)
+        aspect = _innermost([s for s in sections if s.level <= 2], ps.marker_start)  # not a sub-problem group
         category = None
-        if section is not None and not pat.GENERIC_CONTAINER.fullmatch(section.heading):
-            category = section.heading
+        if aspect is not None and not pat.GENERIC_CONTAINER.fullmatch(aspect.heading):
+            category = aspect.heading
         if section is not None:
             for s in sections:
                 if s.start <= ps.marker_start < s.end and s.role != "planned":

@@ -52,6 +52,28 @@ def test_problem_heading_families(line, marker, title):
     assert [(p.marker, p.title) for p in notice.problems] == [(marker, title)]
 
 
+def test_quoted_sub_problems_under_a_problem_group_are_the_problems():
+    notice = parse(
+        "二、整改落实情况\n（一）贯彻落实决策部署方面\n"
+        "1.关于“项目推进缓慢”问题的整改\n"
+        "（1）关于“4个项目长期未开工”的问题。\n一是召开专题会议研究部署；二是2个项目已开工建设。\n"
+        "（2）关于“文化站功能闲置”的问题。\n一是开展全面排查；二是修订考核办法。\n"
+        "2.关于“台账不全”问题的整改\n一是补齐台账；二是开展自查。"
+    )
+    assert [(p.marker, p.title) for p in notice.problems] == [
+        ("（1）", "关于“4个项目长期未开工”的问题。"),
+        ("（2）", "关于“文化站功能闲置”的问题。"),
+        ("2.", "关于“台账不全”问题的整改"),
+    ]
+    group = next(s for s in notice.sections if s.level == 3)
+    assert group.heading == "关于“项目推进缓慢”问题的整改"
+    assert [p.section_id == group.section_id for p in notice.problems] == [True, True, False]
+    assert {p.category for p in notice.problems} == {"贯彻落实决策部署方面"}
+    markers = [[m.marker for m in notice.measures if m.problem_id == p.problem_id] for p in notice.problems]
+    assert markers == [["一是", "二是"]] * 3
+    assert all(m.scope == "problem" for m in notice.measures)
+
+
 def test_status_line_is_a_measure_and_sets_the_status():
     notice = parse("二、整改情况\n问题1：台账不全。\n整改情况：已完成整改。一是补齐台账；二是开展自查。")
     assert [m.text for m in notice.measures] == ["已完成整改", "一是补齐台账", "二是开展自查"]

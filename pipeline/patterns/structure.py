@@ -48,6 +48,10 @@ PROBLEM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("numbered", re.compile(r"^[ ]*(?P<marker>(?P<num>\d{1,3})[ ]*[.、](?!\d))[ ]*(?=\S)")),
 )
+# A quoted sub-problem under a problem group: （1）关于“…”的问题。
+SUB_PROBLEM = re.compile(
+    r"[ ]*(?P<marker>\((?P<num>\d{1,2})\)[、.]?)[ ]*(?=(?:针对|关于|对于)[^\n]{0,120}?问题)"
+)
 # Where a problem statement stops and the answer starts.
 TITLE_END = re.compile(
     r"问题(?:的整改(?:情况)?)?[。:;.](?!\d)|问题(?:的整改(?:情况)?)?(?=[ ]|$)|[。;](?=\s*(?:[一二三四五六七八九十]是|整改))|。"
@@ -66,7 +70,10 @@ ENUM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("half_paren_num", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})\))")),
     ("di_cn", re.compile(rf"{BOUNDARY}(?P<marker>第(?P<num>{CN})[,、])")),
     ("sequence_words", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>首先|其次|再次|然后|此外|最后)),?")),
-    ("arabic", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})(?:、|\.(?![\d%])))")),  # 1、7月… is an item
+    (
+        "arabic",
+        re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})(?:、|\.(?![\d%])))"),
+    ),  # 1、7月… is an item
     ("paren_cn", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>{CN})\))")),
 )
 # Room for any marker above and the character its lookahead reads (（12）, 第十二、…).

@@ -362,8 +362,10 @@ def _sentences(mt: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in (_strip_span(mt, a, b) for a, b in out) if b > a]
 
 
-def _is_action_sentence(s: str) -> bool:
-    if pat.NOT_A_MEASURE.search(s) or not pat.ACTION_CUE.search(s):
+def _is_action_sentence(s: str, reported: bool = False) -> bool:
+    if pat.NOT_A_MEASURE.search(s) or not (
+        pat.ACTION_CUE.search(s) or (reported and pat.REPORTED_DONE.search(s))
+    ):
         return False
     if pat.EXPLANATION_START.match(s) and not pat.EXPLANATION_OVERRIDE.search(s):
         return False
@@ -384,17 +386,19 @@ def measure_spans(mt: str, start: int, end: int, *, answer: bool = False) -> lis
         if i == 0 and answer:
             out += [m for m in _sentence_measures(mt, pos, run[0].start) if m[0] < 0]
         else:
-            out += _sentence_measures(mt, pos, run[0].start)
+            out += _sentence_measures(mt, pos, run[0].start, reported=answer)
         for item in run:
             a, b = _strip_span(mt, item.start, item.end)
             if b > a:
                 out.append((len(item.marker), a, b, False))
         pos = run[-1].end
-    out += _sentence_measures(mt, pos, end)
+    out += _sentence_measures(mt, pos, end, reported=answer)
     return [(max(0, k), a, b, planned) for k, a, b, planned in out]
 
 
-def _sentence_measures(mt: str, start: int, end: int) -> list[tuple[int, int, int, bool]]:
+def _sentence_measures(
+    mt: str, start: int, end: int, reported: bool = False
+) -> list[tuple[int, int, int, bool]]:
     """Action sentences between two offsets; a status line gets marker length -1."""
     out = []
     planned_from = None
@@ -407,7 +411,7 @@ def _sentence_measures(mt: str, start: int, end: int) -> list[tuple[int, int, in
         status = pat.STATUS_LINE.match(s)
         if status:
             out.append((-1, a + status.start("status"), b, False))
-        elif _is_action_sentence(s):
+        elif _is_action_sentence(s, reported):
             out.append((0, a, b, planned_from is not None))
     return out
 
@@ -592,6 +596,8 @@ def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_l
         a = line.start
         if line in heading_at:
             a = heading_at[line].heading_end
+        while a < line.end and mt[a] == " ":  # an indented problem line starts at its marker
+            a += 1
         if any(p.start <= a < p.end for p in problems) or a >= line.end:
             continue
         section = _innermost(sections, a)

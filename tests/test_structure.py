@@ -74,6 +74,22 @@ def test_quoted_sub_problems_under_a_problem_group_are_the_problems():
     assert all(m.scope == "problem" for m in notice.measures)
 
 
+def test_audit_answers_indented_lines_findings_and_reported_results():
+    notice = parse(
+        "二、审计查出问题的整改情况\n"
+        "    1.关于预算代编比例偏高的问题。审计指出,代编资金1326万元未落实到具体项目。"
+        "预算股已将884万元细化分配到11个部门。\n"
+        "    2.关于存量资金盘活不及时的问题。一是收回存量资金;二是建立定期清理制度。"
+    )
+    # the finding restated is not a measure, a reported result is one even without an act
+    # cue, and an indented problem line is not read a second time as a general measure
+    assert [(m.scope, m.text) for m in notice.measures] == [
+        ("problem", "预算股已将884万元细化分配到11个部门"),
+        ("problem", "一是收回存量资金"),
+        ("problem", "二是建立定期清理制度"),
+    ]
+
+
 def test_status_line_is_a_measure_and_sets_the_status():
     notice = parse("二、整改情况\n问题1：台账不全。\n整改情况：已完成整改。一是补齐台账；二是开展自查。")
     assert [m.text for m in notice.measures] == ["已完成整改", "一是补齐台账", "二是开展自查"]
@@ -145,7 +161,12 @@ def test_lead_phrase_items_of_the_next_steps_section_are_planned_measures():
 
 
 def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
-    """A regression guard on the labelled notices (96; the parser was written against none of them)."""
+    """A regression guard on the labelled notices (96).
+
+    The parser was first written against none of them; later fixes (nested sub-problems,
+    glued ordinals, indented problem lines, audit findings) were checked on all of them,
+    so this is a development figure, no longer a held-out one.
+    """
     found = total = predicted = 0
     for path in sorted((REPO / "data" / "labelled" / "annotations").glob("*.json")):
         annotation = json.loads(path.read_text(encoding="utf-8"))
@@ -156,4 +177,4 @@ def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
         found += sum(g in got for g in gold)
         total += len(gold)
         predicted += len(notice.measures)
-    assert found / total >= 0.90 and found / predicted >= 0.90, (found / total, found / predicted)
+    assert found / total >= 0.91 and found / predicted >= 0.93, (found / total, found / predicted)

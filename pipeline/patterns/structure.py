@@ -114,8 +114,14 @@ NOT_A_MEASURE = re.compile(
     r"联系(?:电话|方式|人)|通信地址|通讯地址|邮政编码|邮编|电子邮箱|请予审议|请审议|"
     r"^(?:根据|按照).{0,30}(?:统一部署|安排).{0,40}(?:巡[察视]|审计)"
 )
-EXPLANATION_START = re.compile(r"^(?:经核实|经查|经了解|经核查|由于|原因是|该笔|该项|该项目)")
+EXPLANATION_START = re.compile(
+    r"^(?:经核实|经查|经了解|经核查|由于|原因是|该笔|该项|该项目)"
+    r"|^(?:审计|巡察|巡视|检查)(?:组|局)?(?:抽查)?(?:指出|发现|反映|查出)"  # the finding restated
+)
 EXPLANATION_OVERRIDE = re.compile(r"予以处理|问责|处分|诫勉|约谈|批评|已.{0,8}(?:整改|退还|清退|补交|撤销)")
+# In a problem's answer a sentence reporting a result is a measure even without an act cue
+# (预算股已将884万元细化分配到…); 已经 is left out, as in 已经认识到.
+REPORTED_DONE = re.compile(r"已(?!经)|均已|全部")
 PLANNED_START = re.compile(r"^(?:下一步|下步|今后|接下来|后续)")
 
 # --- status and stated totals -----------------------------------------------------------

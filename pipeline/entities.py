@@ -74,6 +74,7 @@ class _DateMention:
     m: int | None
     d: int | None
     form: str
+    rel: int | None = None  # years after the time of writing (今年 0, 去年 -1), for the rel form
 
 
 @dataclass
@@ -122,7 +123,8 @@ def date_mentions(mt: str, protected: list[tuple[int, int]]) -> list[_DateMentio
                 continue
             if y is not None and not 1949 <= y <= 2100:
                 continue
-            found.append(_DateMention(start, end, y, mo, d, form))
+            rel = pat.RELATIVE_YEARS[groups["rel"]] if groups.get("rel") else None
+            found.append(_DateMention(start, end, y, mo, d, form, rel))
             taken.append((start, end))
     return sorted(found, key=lambda d: d.start)
 
@@ -184,12 +186,16 @@ def find_dates(mt: str, protected: list[tuple[int, int]], context: DateContext) 
     mentions = date_mentions(mt, protected)
     own = [(context.base + d.start, d.y) for d in mentions if d.y is not None and d.form in TIMELINE_FORMS]
     context.explicit_years = [p for p in context.prior_years if p[0] < context.base] + own
+    written = context.signing or context.publish  # what 今年 and 去年 count from
+    for mention in mentions:
+        if mention.rel is not None and written is not None:
+            mention.y = written.year + mention.rel
     out: list[EntityValue] = []
     i = 0
     while i < len(mentions):
         a = mentions[i]
         b = mentions[i + 1] if i + 1 < len(mentions) else None
-        if a.y is None:
+        if a.y is None and a.rel is None:  # a relative year without a date of writing stays unknown
             a.y = resolve_year(a, mt, context)
         if (b is not None and re.fullmatch(pat.PERIOD_SEP, mt[a.end : b.start]) and a.form != "y") or (
             b is not None

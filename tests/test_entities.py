@@ -84,6 +84,22 @@ def test_year_less_date_across_a_year_boundary():
     assert got == {"12月10日": "2024-12-10", "1月6日": "2025-01-06"}
 
 
+def test_years_named_relative_to_the_time_of_writing():
+    from datetime import date
+
+    text = "去年10月至今年1月开展排查；今年3月5日召开会议；明年6月底前完成；本年度修订制度2项；前年追回资金。"
+    got = _dates(text, signing=date(2025, 2, 18))
+    assert got == {
+        "去年10月至今年1月": "2024-10/2025-01",
+        "今年3月5日": "2025-03-05",
+        "明年6月底": "2026-06",
+        "本年度": "2025",
+        "前年": "2023",
+    }
+    assert _dates("今年3月召开会议。") == {}  # no date of writing to count from
+    assert _dates("收回以前年度借款，说明年度预算调整情况。", signing=date(2025, 2, 18)) == {}
+
+
 def test_year_less_date_takes_the_year_its_period_names():
     text = "2023年3月4日至5月6日，县委巡察组进行了巡察，并于6月12日反馈了意见。"
     got = _dates(text)

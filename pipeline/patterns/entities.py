@@ -19,9 +19,19 @@ DATE_FORMS: tuple[tuple[str, Guarded], ...] = (
     ),
     ("ym", guarded(rf"{YEAR}\s*{MONTH}{MONTH_SUFFIX}?", "月")),
     ("y", guarded(r"(?<![\d〔\[(])(?P<y>(?:19|20)\d{2})年度?(?![\d一二三四五六七八九十]{1,2}月)", "年")),
+    # a year named relative to the time of writing: 今年3月, 去年底, 明年6月底前, 本年度
+    # (not inside 以前年度, 过去年, 说明年度, 查明年…)
+    (
+        "rel",
+        guarded(
+            rf"(?<![以过说证声表查])(?P<rel>今年|去年|前年|明年|本年(?=度))度?(?:\s*{MONTH}(?:\s*{DAY}|{MONTH_SUFFIX})?)?",
+            "年",
+        ),
+    ),
     ("md", guarded(rf"(?<![\d年月])\s?{MONTH}\s*{DAY}", "月")),
     ("m", guarded(rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])", "月")),
 )
+RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "前年": -2, "明年": 1}
 PERIOD_SEP = r"\s*(?:至|到|—|－|-|~|～)\s*"
 
 # Numbers that are not counts or dates: document numbers, phones, postcodes, house numbers, times.

@@ -391,10 +391,11 @@ _NOT_NAMES = {
     "成效",
     "华夏",
 }
+_NOT_NAME_STARTS = tuple(sorted(_NOT_NAMES))  # str.startswith takes a tuple: one C call
 
 
 def _plausible_name(name: str) -> bool:
-    if any(name.startswith(w) for w in _NOT_NAMES):
+    if name.startswith(_NOT_NAME_STARTS):
         return False
     return name[:2] in pat.SURNAMES or name[0] in pat.SURNAMES
 

@@ -12,6 +12,7 @@ paragraph (``tests/test_entities.py`` checks both agree).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -249,11 +250,17 @@ def find_notice_entities(notice: Notice, nlp=None) -> list[Entity]:
         found = [doc.user_data[USER_DATA_KEY] for doc in nlp.pipe(docs)]
     out: list[Entity] = []
     measures = sorted(notice.measures, key=lambda m: m.start)
+    problems = sorted(notice.problems, key=lambda p: p.start)
+    measure_starts = [m.start for m in measures]
+    problem_starts = [p.start for p in problems]
     for (base, _), paragraph in zip(paragraphs, found, strict=True):
         for raw in paragraph:
             start, end = base + raw.start, base + raw.end
-            measure = next((m for m in measures if m.start <= start and end <= m.end), None)
-            problem = next((p for p in notice.problems if p.start <= start < p.end), None)
+            # spans do not overlap: the one starting last at or before the entity is the only candidate
+            i = bisect_right(measure_starts, start) - 1
+            measure = measures[i] if i >= 0 and end <= measures[i].end else None
+            i = bisect_right(problem_starts, start) - 1
+            problem = problems[i] if i >= 0 and start < problems[i].end else None
             value = raw.value
             if raw.type in (EntityType.PERSON, EntityType.ORG):
                 value = text[start:end]  # as written: traditional characters stay traditional

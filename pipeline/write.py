@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
 
 import pandas as pd
@@ -190,10 +191,11 @@ _AS_TEXT = {"scope", "type", "kind"}  # enums, written as their values
 
 def _columns(table: str, doc_id: str, objects: list) -> Columns:
     """A table's columns from the dataclasses whose attributes carry its field names."""
+    names = SCHEMAS[table].names[1:]
     columns: Columns = {"doc_id": [doc_id] * len(objects)}
-    for name in SCHEMAS[table].names[1:]:
-        values = [getattr(o, name) for o in objects]
-        columns[name] = [str(v) for v in values] if name in _AS_TEXT else values
+    fields = zip(*map(attrgetter(*names), objects), strict=True) if objects else ([] for _ in names)
+    for name, values in zip(names, fields, strict=True):
+        columns[name] = [str(v) for v in values] if name in _AS_TEXT else list(values)
     return columns
 
 

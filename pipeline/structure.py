@@ -403,6 +403,9 @@ def _sentence_measures(
     out = []
     planned_from = None
     for a, b in _sentences(mt, start, end):
+        label = pat.ANSWER_LABEL.match(mt[a:b])
+        if label and not pat.STATUS_LINE.match(mt[a:b]):  # 整改情况：中心对… : the label is not the measure
+            a += label.end() + len(mt[a + label.end() : b]) - len(mt[a + label.end() : b].lstrip())
         s = mt[a:b]
         if pat.PLANNED_START.match(s):
             planned_from = a

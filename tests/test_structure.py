@@ -90,6 +90,12 @@ def test_audit_answers_indented_lines_findings_and_reported_results():
     ]
 
 
+def test_an_answer_label_before_narrative_is_not_part_of_the_measure():
+    answer = "整改情况：中心对往来款逐笔核实，已收回53.8万元。"
+    notice = parse(f"二、问题整改情况\n问题1：往来款长期挂账。\n{answer}")
+    assert [m.text for m in notice.measures] == ["中心对往来款逐笔核实，已收回53.8万元"]
+
+
 def test_status_line_is_a_measure_and_sets_the_status():
     notice = parse("二、整改情况\n问题1：台账不全。\n整改情况：已完成整改。一是补齐台账；二是开展自查。")
     assert [m.text for m in notice.measures] == ["已完成整改", "一是补齐台账", "二是开展自查"]

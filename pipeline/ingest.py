@@ -396,4 +396,9 @@ def match_form(text: str) -> str:
     simplified = converter.convert(text)
     if len(simplified) != len(text):  # a phrase conversion changed the length: go char by char
         simplified = "".join(c if len(c := converter.convert(ch)) == 1 else ch for ch in text)
-    return simplified.translate(_WIDTH_FOLD)
+    # a regex visits only the full-width characters; str.translate looks up every character
+    return pat.FULL_WIDTH.sub(_fold_width, simplified)
+
+
+def _fold_width(m) -> str:
+    return chr(_WIDTH_FOLD[ord(m.group())])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import ingest
 from pipeline.types import ErrorStage, PipelineError
@@ -80,6 +82,20 @@ def test_match_form_folds_traditional_and_width_keeping_length():
     folded = ingest.match_form(text)
     assert folded == "关于巡察整改进展情况的通报(一):1。"
     assert len(folded) == len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFFEF, exclude_categories=("Cs",))))
+def test_match_form_folds_every_full_width_form_and_nothing_else(text):
+    folded = ingest.match_form(text)
+    assert len(folded) == len(text)
+    assert not any(0xFF01 <= ord(ch) <= 0xFF5E or ch == "\u3000" for ch in folded)
+    simplified = ingest._t2s().convert(text)
+    if len(simplified) == len(text):  # where t2s kept the length, only the width fold differs
+        assert all(
+            f == s or (ord(s) - ord(f) == 0xFEE0) or (s == "\u3000" and f == " ")
+            for f, s in zip(folded, simplified, strict=True)
+        )
 
 
 def test_html_keeps_article_and_disclosure_block_and_drops_furniture():

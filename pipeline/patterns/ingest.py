@@ -19,6 +19,7 @@ MAGIC_NUMBERS: tuple[tuple[bytes, str], ...] = (
 HTML_SNIFF = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<div|<meta|<p[\s>])", re.I)
 
 CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")  # folded to ASCII in the match form
 CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]+")
 NON_ASCII_LETTER = re.compile(r"[^\x00-\x7f\s]")  # neither ASCII nor space (str.isspace)
 INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")

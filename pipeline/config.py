@@ -11,7 +11,7 @@ DEFAULT_OUTPUT = Path("data/processed")
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 MODELS_DIR = Path(os.environ.get("ZHENGGAI_MODELS", REPO_DIR / "models"))
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "duckdb")
 ENGINES = ("local", "dask")
 
 

@@ -26,6 +26,7 @@ from pipeline.types import ErrorRecord
 from pipeline.write import SCHEMAS, TABLES
 
 STATE_DIR = ".zhenggai"
+DUCKDB_FILE = "zhenggai.duckdb"
 SIGNATURES_FILE = f"signatures-{SHINGLE_HASH}.parquet"  # another hashing starts afresh, never mixes
 SIGNATURES = pa.schema([("doc_id", pa.string()), ("signature", pa.list_(pa.uint64()))])
 PATHS = pa.schema([("doc_id", pa.string()), ("path", pa.string())])
@@ -123,7 +124,7 @@ class OutputStore:
                     shutil.rmtree(part, ignore_errors=True)
 
     def _state_table(self, name: str) -> Path:
-        """The parquet copy a re-run reads: the output file itself, or a copy beside CSV output."""
+        """The parquet copy a re-run reads: the output file itself, or a copy beside CSV or DuckDB output."""
         if name == "signatures":
             return self.state / SIGNATURES_FILE
         if self.fmt == "parquet":
@@ -233,6 +234,8 @@ class OutputStore:
         counts = {}
         for name in TABLES:
             counts[name] = self._stage(name, owner, extra, staged)
+        if self.fmt == "duckdb":
+            staged.append(self._stage_duckdb({target.stem: tmp for tmp, target in staged}))
         staged.append(self._stage_signatures(owner))
         manifest = {**manifest, "counts": counts}
         manifest_tmp = self.state / ".manifest.json.tmp"
@@ -285,6 +288,18 @@ class OutputStore:
                     writer.write_table(write.for_csv(pa.Table.from_batches([batch])))
             staged.append((csv_tmp, self.out / f"{name}.csv"))
         return count
+
+    def _stage_duckdb(self, parquet: dict[str, Path]) -> tuple[Path, Path]:
+        """One DuckDB file holding every table (SCHEMA.md ``--format duckdb``), built from the
+        staged parquet copies, which stay behind as what a re-run reads."""
+        import duckdb
+
+        tmp = self.out / f".{DUCKDB_FILE}.staged"
+        tmp.unlink(missing_ok=True)
+        with duckdb.connect(str(tmp)) as con:
+            for name in TABLES:
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(parquet[name])])
+        return tmp, self.out / DUCKDB_FILE
 
     def _stage_signatures(self, owner: dict[str, str]) -> tuple[Path, Path]:
         target = self.state / SIGNATURES_FILE

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pipeline.types import ErrorRecord, Notice
@@ -257,33 +256,6 @@ def _pandas_type(arrow_type: pa.DataType):
     return None
 
 
-def write_tables(
-    tables: dict[str, pa.Table], out_dir: Path, fmt: str = "parquet", manifest: dict | None = None
-) -> list[Path]:
-    """Write every table (and ``manifest.json``) into ``out_dir``; return the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in tables.items():
-        path = out_dir / f"{name}.{fmt}"
-        atomic(path, lambda tmp, table=table: _write_one(table, tmp, fmt))
-        written.append(path)
-    if manifest is not None:
-        path = out_dir / "manifest.json"
-        payload = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-        atomic(path, lambda tmp: tmp.write_text(payload + "\n", encoding="utf-8"))
-        written.append(path)
-    return written
-
-
-def _write_one(table: pa.Table, path: Path, fmt: str) -> None:
-    if fmt == "parquet":
-        pq.write_table(table, path, compression="zstd")
-    elif fmt == "csv":
-        pacsv.write_csv(for_csv(table), path)
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
-
-
 def csv_schema(schema: pa.Schema) -> pa.Schema:
     """CSV has no list type: list columns become JSON text."""
     return pa.schema([(f.name, pa.string() if pa.types.is_list(f.type) else f.type) for f in schema])
@@ -317,12 +289,20 @@ def atomic(path: Path, write) -> None:
 
 
 def read_tables(out_dir: Path) -> dict[str, pd.DataFrame]:
-    """Read the tables a run wrote (parquet or CSV) back as DataFrames."""
+    """Read the tables a run wrote (parquet, CSV or one DuckDB file) back as DataFrames."""
     out_dir = Path(out_dir)
     frames = {}
+    duckdb_file = out_dir / "zhenggai.duckdb"
     for name in TABLES:
         if (p := out_dir / f"{name}.parquet").exists():
             frames[name] = to_frames({name: pq.read_table(p)})[name]
         elif (p := out_dir / f"{name}.csv").exists():
             frames[name] = pd.read_csv(p, dtype_backend="pyarrow")
+        elif duckdb_file.exists():
+            import duckdb
+
+            with duckdb.connect(str(duckdb_file), read_only=True) as con:
+                result = con.table(name).arrow()  # a Table in DuckDB 1.x, a RecordBatchReader in 2.x
+                table = result if isinstance(result, pa.Table) else result.read_all()
+            frames[name] = to_frames({name: table.cast(SCHEMAS[name])})[name]
     return frames

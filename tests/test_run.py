@@ -78,6 +78,26 @@ def test_csv_format_writes_the_same_rows(tmp_path):
         assert list(p.iloc[:, 1]) == list(c.iloc[:, 1])
 
 
+def test_duckdb_format_writes_one_file_with_the_same_tables(tmp_path):
+    import duckdb
+
+    parquet = pipeline.run(RAW, out=tmp_path / "p")
+    command = ["run", str(RAW), "--out", str(tmp_path / "d"), "--format", "duckdb"]
+    assert runner.invoke(app, command).exit_code == 0
+    assert not list((tmp_path / "d").glob("*.parquet"))  # the tables live in zhenggai.duckdb
+    with duckdb.connect(str(tmp_path / "d" / "zhenggai.duckdb"), read_only=True) as con:
+        names = con.execute("select table_name from information_schema.tables").fetchall()
+        assert {row[0] for row in names} == set(SCHEMAS)
+        assert con.execute("select count(*) from measures").fetchall() == [(len(parquet["measures"]),)]
+    read_back = pipeline.write.read_tables(tmp_path / "d")
+    for name in SCHEMAS:
+        pd.testing.assert_frame_equal(read_back[name], parquet[name])
+    # a re-run skips what is there and rebuilds the same file
+    assert runner.invoke(app, command).exit_code == 0
+    again = pipeline.write.read_tables(tmp_path / "d")
+    pd.testing.assert_frame_equal(again["measures"], parquet["measures"])
+
+
 def test_second_run_gives_identical_tables(tmp_path):
     a = pipeline.run(RAW)
     b = pipeline.run(RAW)

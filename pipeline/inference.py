@@ -61,13 +61,6 @@ def scores_frame(texts: list[str], scores: np.ndarray, chosen: np.ndarray):
     return pd.DataFrame(columns)
 
 
-def word_ngrams(tokens: list[str], low: int, high: int) -> list[str]:
-    grams = list(tokens) if low == 1 else []
-    for n in range(max(low, 2), high + 1):
-        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return grams
-
-
 def _gram_code(gram: str) -> int:
     """A char n-gram of up to three characters as one integer (code point + 1 per 21 bits)."""
     code = 0

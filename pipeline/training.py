@@ -35,6 +35,26 @@ def data_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def vocabulary_of(clf: classifier.MeasureClassifier) -> list[str]:
+    """Every n-gram the fitted model knows, block by block: they change with the features."""
+    union = clf.model_.named_steps["features"]
+    return [
+        f"{name}:{term}"
+        for name, transformer in union.transformer_list
+        if hasattr(transformer, "vocabulary_")
+        for term in sorted(transformer.vocabulary_)
+    ]
+
+
+def model_id_for(data_digest: str, vocabulary: list[str], C: float, folds: int) -> str:
+    """The model's name: its data, labelling functions, features (through the vocabulary
+    they produce) and settings, so a model trained with other normalisation or tokens
+    never shares an id with this one (a re-run refuses output written by another model)."""
+    features = hashlib.sha256("\n".join(vocabulary).encode("utf-8")).hexdigest()[:16]
+    identity = f"{data_digest}|{rules.rules_fingerprint()}|{features}|C={C}|folds={folds}"
+    return f"measures-lr-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+
+
 def cross_validate(frame: pd.DataFrame, folds: int = 5, C: float = 4.0) -> dict[str, np.ndarray]:
     """Out-of-fold predictions of the model and of the rules, grouped by document."""
     texts = list(frame.text)
@@ -67,8 +87,7 @@ def train(
     y = frame[list(LABELS)].to_numpy(dtype=bool)
     clf = classifier.MeasureClassifier(C=C, folds=folds).fit(texts, y, groups=list(frame.doc_id))
     digest = data_hash(frame)
-    identity = f"{digest}|{rules.rules_fingerprint()}|C={C}|folds={folds}"
-    model_id = f"measures-lr-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+    model_id = model_id_for(digest, vocabulary_of(clf), C, folds)
     info: dict = {
         "model_id": model_id,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -51,6 +51,15 @@ def test_fit_predict_and_skops_round_trip(corpus, tmp_path):
     assert arrays.info["model_id"] == "tiny"
 
 
+def test_the_model_id_names_data_features_and_settings():
+    terms = ["chars:整改", "words:整改"]
+    base = training.model_id_for("d1", terms, 4.0, 5)
+    assert base.startswith("measures-lr-") and base == training.model_id_for("d1", list(terms), 4.0, 5)
+    assert base != training.model_id_for("d2", terms, 4.0, 5)
+    assert base != training.model_id_for("d1", terms[:1], 4.0, 5)  # other features, other model
+    assert base != training.model_id_for("d1", terms, 1.0, 5)
+
+
 def test_shipped_arrays_score_exactly_like_the_shipped_estimator(corpus):
     """The run scores with numpy alone; it must give the skops estimator's scores, to rounding."""
     estimator, _ = classifier.load(MODEL_DIR)

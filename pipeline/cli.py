@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -42,8 +43,9 @@ def run(
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder to write the tables into.")
-    ] = DEFAULT_OUTPUT,
+        Path | None,
+        typer.Option("--out", "-o", help="Folder to write the tables into (default: data/processed)."),
+    ] = None,
     format: Annotated[
         str, typer.Option("--format", "-f", help=f"Table format: {', '.join(FORMATS)}.")
     ] = "parquet",
@@ -99,6 +101,8 @@ def run(
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     for p in missing:
         typer.echo(f"zhenggai: {p}: no such file or folder", err=True)
+    scratch = out is None  # the default folder: rebuilt, not refused, when another version wrote it
+    out = out or DEFAULT_OUTPUT
     options = RunOptions(
         out=out,
         format=format,
@@ -114,9 +118,20 @@ def run(
     )
     from pipeline.types import PipelineError
 
-    try:
+    found = [p for p in paths if p not in missing]
+
+    def run_once(options: RunOptions):
         with Progress(enabled=not quiet) as progress:
-            result, _ = runner.run([p for p in paths if p not in missing], options, progress=progress.update)
+            return runner.run(found, options, progress=progress.update)
+
+    try:
+        try:
+            result, _ = run_once(options)
+        except PipelineError as exc:
+            if not (scratch and exc.error_type == "StaleOutput"):
+                raise
+            typer.echo(f"zhenggai: {out}: written by another version or model, rebuilt", err=True)
+            result, _ = run_once(dataclasses.replace(options, resume=False))
     except (PipelineError, FileNotFoundError, ValueError) as exc:  # the whole run cannot start
         typer.echo(f"zhenggai: {exc.message if isinstance(exc, PipelineError) else exc}", err=True)
         raise typer.Exit(code=2) from None

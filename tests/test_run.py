@@ -137,6 +137,21 @@ def test_help_explains_every_option_and_version_prints():
     assert runner.invoke(app, ["--version"]).output.startswith("zhenggai 0.")
 
 
+def test_the_default_output_folder_is_rebuilt_when_another_model_wrote_it(tmp_path, monkeypatch):
+    """data/processed is the sample job's scratch folder: after a model update the job still runs."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(RAW, tmp_path / "data" / "raw")
+    first = runner.invoke(app, ["run", "--model", "rules", "-q"])
+    assert first.exit_code == 0, first.output
+    assert set(pd.read_parquet("data/processed/documents.parquet").model_id) == {"rules"}
+    second = runner.invoke(app, ["run", "-q"])
+    assert second.exit_code == 0, second.output
+    assert "rebuilt" in second.output
+    assert set(pd.read_parquet("data/processed/documents.parquet").model_id) != {"rules"}
+    chosen = runner.invoke(app, ["run", "--model", "rules", "--out", "data/processed"])
+    assert chosen.exit_code == 2  # a folder named on the command line is never rebuilt unasked
+
+
 def test_missing_input_is_reported_not_fatal(tmp_path):
     (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
     result = runner.invoke(

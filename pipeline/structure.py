@@ -214,15 +214,17 @@ def _sub_problems(
             if m and pat.PROBLEMISH.search(mt, line.start, min(line.end, line.start + 120)):
                 marker = m.group("marker").strip()
                 subs.append(_ProblemStart(line, marker, m.start("marker"), int(m.group("num"))))
+        if not subs or subs[0].no != 1 or ps.marker.startswith("("):
+            out.append(ps)
+            continue
         title_start = ps.marker_start + len(ps.marker)
         title_end = _title_end(mt, title_start, ps.line.end, labelled=False)
-        answers_nothing = not mt[title_end : ps.line.end].strip(pat.TRAILING)
-        if subs and subs[0].no == 1 and answers_nothing and not ps.marker.startswith("("):
-            start = title_start + len(mt[title_start:title_end]) - len(mt[title_start:title_end].lstrip())
-            groups.append(_Heading(ps.line, 3, ps.marker, ps.marker_start, start, title_end, stop))
-            out += subs
-        else:
+        if mt[title_end : ps.line.end].strip(pat.TRAILING):  # the line answers its problem itself
             out.append(ps)
+            continue
+        start = title_start + len(mt[title_start:title_end]) - len(mt[title_start:title_end].lstrip())
+        groups.append(_Heading(ps.line, 3, ps.marker, ps.marker_start, start, title_end, stop))
+        out += subs
     return out, groups
 
 

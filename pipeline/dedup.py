@@ -15,8 +15,11 @@ never used, so every process and machine gives the same signature.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -70,35 +73,71 @@ def signature(notice: Notice) -> list[int] | None:
 
 
 class NearDuplicateIndex:
-    """LSH over the signatures seen so far; ``query`` names the first similar notice."""
+    """Banded LSH over the signatures seen so far, kept in SQLite; ``query`` names the
+    first similar notice.
 
-    def __init__(self, threshold: float = THRESHOLD):
+    The bands are datasketch's own for this threshold (5 bands of 11 values for 64
+    permutations at 0.8), each stored as an 8-byte hash of its values; a document sharing
+    any band with the query is a candidate, and a candidate counts only when the exact
+    share of equal values reaches the threshold, so a hash collision never changes the
+    answer. On disk (a file in the output's state folder) the index costs the run no
+    memory however many notices it has seen; without a file it lives in memory.
+    """
+
+    def __init__(self, path: Path | None = None, threshold: float = THRESHOLD):
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._order: dict[str, int] = {}
-        self._minhash: dict[str, MinHash] = {}
-
-    @staticmethod
-    def _as_minhash(values: list[int]) -> MinHash:
-        return MinHash(
-            num_perm=NUM_PERM,
-            seed=7,
-            hashvalues=np.array(values, dtype=np.uint64),
-            scheme=SCHEME,
-            permutations=_permutations(),  # drawing them again per call cost the main process 0.5 ms a notice
+        lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)  # only for its band layout
+        self._bands = list(lsh.hashranges)
+        self._db = sqlite3.connect(str(path) if path else ":memory:")
+        self._db.executescript(
+            """
+            PRAGMA journal_mode = OFF;  -- a cache rebuilt from the committed signatures
+            PRAGMA synchronous = OFF;
+            CREATE TABLE IF NOT EXISTS docs (ord INTEGER PRIMARY KEY, doc_id TEXT UNIQUE, sig BLOB);
+            CREATE TABLE IF NOT EXISTS bands (band INTEGER, key INTEGER, ord INTEGER);
+            CREATE INDEX IF NOT EXISTS band_key ON bands (band, key);
+            """
         )
 
+    def _keys(self, values: np.ndarray) -> list[tuple[int, int]]:
+        return [
+            (
+                band,
+                int.from_bytes(
+                    hashlib.blake2b(values[a:b].tobytes(), digest_size=8).digest(), "big", signed=True
+                ),
+            )
+            for band, (a, b) in enumerate(self._bands)
+        ]
+
     def add(self, doc_id: str, values: list[int] | None) -> None:
-        if values is None or doc_id in self._order:
+        if values is None:
             return
-        minhash = self._as_minhash(values)
-        self._lsh.insert(doc_id, minhash)
-        self._order[doc_id] = len(self._order)
-        self._minhash[doc_id] = minhash
+        array = np.array(values, dtype=np.uint64)
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO docs (doc_id, sig) VALUES (?, ?)", (doc_id, array.tobytes())
+        )
+        if cursor.rowcount:
+            self._db.executemany(
+                "INSERT INTO bands VALUES (?, ?, ?)",
+                [(band, key, cursor.lastrowid) for band, key in self._keys(array)],
+            )
 
     def query(self, values: list[int] | None) -> str | None:
-        if values is None or not self._order:
+        if values is None:
             return None
-        minhash = self._as_minhash(values)
-        close = [d for d in self._lsh.query(minhash) if self._minhash[d].jaccard(minhash) >= self.threshold]
-        return min(close, key=self._order.__getitem__) if close else None
+        array = np.array(values, dtype=np.uint64)
+        keys = self._keys(array)
+        shares_a_band = " OR ".join(["(band = ? AND key = ?)"] * len(keys))
+        rows = self._db.execute(
+            "SELECT ord, doc_id, sig FROM docs "
+            f"WHERE ord IN (SELECT ord FROM bands WHERE {shares_a_band}) ORDER BY ord",
+            [x for pair in keys for x in pair],
+        )
+        for _, doc_id, sig in rows:
+            if np.count_nonzero(np.frombuffer(sig, dtype=np.uint64) == array) / NUM_PERM >= self.threshold:
+                return doc_id
+        return None
+
+    def close(self) -> None:
+        self._db.close()

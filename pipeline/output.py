@@ -66,6 +66,9 @@ class MemoryStore:
     def add_signature(self, doc_id: str, values: list[int]) -> None:
         pass
 
+    def scratch_file(self, name: str) -> Path | None:
+        return None  # an in-memory run keeps its working indexes in memory
+
     def finish(self, manifest: dict) -> dict[str, pa.Table]:
         documents = self.columns["documents"]
         documents["source_paths"] = [
@@ -187,6 +190,13 @@ class OutputStore:
     def add_signature(self, doc_id: str, values: list[int]) -> None:
         write.append_row(self._buffer["signatures"], {"doc_id": doc_id, "signature": values})
 
+    def scratch_file(self, name: str) -> Path:
+        """A fresh file in the state folder for a working index of this run (removed at finish)."""
+        path = self.state / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        return path
+
     def flush(self) -> None:
         if not any(write.row_count(columns) for columns in self._buffer.values()):
             return
@@ -247,6 +257,8 @@ class OutputStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, target)
         shutil.rmtree(self.parts, ignore_errors=True)
+        for scratch in self.state.glob("*.sqlite"):
+            scratch.unlink(missing_ok=True)
 
     def _rows(self, name: str, owner: dict[str, str], extra: dict[str, list[str]]):
         """Batches of ``name`` in order, each document's rows once, extra paths merged."""

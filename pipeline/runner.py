@@ -266,7 +266,7 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
     model_id = tag.model_id_for(options.model)
     if options.out and options.resume:
         refuse_stale_output(store, Path(options.out), model_id)
-    index = NearDuplicateIndex()
+    index = NearDuplicateIndex(store.scratch_file("near-duplicates.sqlite"))
     for doc_id, sig in store.existing_signatures():
         index.add(doc_id, sig)
     seen = store.existing_ids()
@@ -338,6 +338,7 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if progress:
                     progress(result)
+    index.close()
     t0 = time.perf_counter()
     info = manifest(result, options, model_id)
     tables = store.finish(info)

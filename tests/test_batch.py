@@ -158,6 +158,30 @@ def test_exact_and_near_duplicates(tmp_path):
         assert by_file[name].duplicate_of == first.doc_id, name
 
 
+def test_near_duplicate_index_on_disk_answers_like_in_memory_and_is_removed(tmp_path):
+    import numpy as np
+
+    from pipeline.dedup import NUM_PERM, NearDuplicateIndex
+
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 2**32, NUM_PERM)
+    close = first.copy()
+    close[-6:] = 7  # 58 of 64 values shared: above the 0.8 threshold
+    far = rng.integers(0, 2**32, NUM_PERM)
+    answers = []
+    for path in (None, tmp_path / "index.sqlite"):
+        index = NearDuplicateIndex(path)
+        assert index.query(first.tolist()) is None
+        index.add("a", first.tolist())
+        index.add("b", close.tolist())
+        index.add("a", far.tolist())  # an id already there keeps its first signature
+        answers.append((index.query(close.tolist()), index.query(far.tolist()), index.query(first.tolist())))
+        index.close()
+    assert answers[0] == answers[1] == ("a", None, "a")  # the first copy, in input order
+    pipeline.run(REPO / "data" / "raw", out=tmp_path / "out")
+    assert not list((tmp_path / "out" / ".zhenggai").glob("*.sqlite"))  # a run's working index is gone
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

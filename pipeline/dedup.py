@@ -3,8 +3,9 @@ characters changed, or converted to traditional characters.
 
 Each notice's body (header, title lines and footer left out, in match form so traditional
 and simplified agree, punctuation and spaces dropped) becomes a MinHash of its 5-character
-shingles (datasketch); an LSH index finds earlier notices whose estimated Jaccard
-similarity is at least ``THRESHOLD``. The first copy in input order is the one others
+shingles (datasketch); an LSH index (datasketch's band layout, kept in SQLite so it costs
+no memory) finds earlier notices whose estimated Jaccard similarity is at least
+``THRESHOLD``. The first copy in input order is the one others
 point to with ``documents.duplicate_of``.
 
 The shingles are hashed with numpy in one pass (a 64-bit polynomial of the five code

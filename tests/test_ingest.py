@@ -98,6 +98,16 @@ def test_match_form_folds_every_full_width_form_and_nothing_else(text):
         )
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x01, max_codepoint=0x2FFFF, exclude_categories=("Cs",))))
+def test_cjk_share_counts_characters_as_its_definition_says(text):
+    """Counted over runs for speed, the share must equal a count of single characters."""
+    letters = [ch for ch in text if ord(ch) > 0x7F and not ch.isspace()]
+    cjk = [ch for ch in letters if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
+    expected = (len(cjk) / len(letters)) if letters else (1.0 if text.isascii() else 0.0)
+    assert ingest._cjk_share(text) == expected
+
+
 def test_html_keeps_article_and_disclosure_block_and_drops_furniture():
     html = """<html><head><title>t</title><style>p{}</style><script>var a=1;</script></head><body>
     <div class="nav"><a href="/">首页</a><a>政务公开</a></div>

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import defaultdict
+import sqlite3
 from pathlib import Path
 
 import pyarrow as pa
@@ -41,11 +41,11 @@ class MemoryStore:
         self.extra_paths: dict[str, list[str]] = {}
         self.first_paths: dict[str, str] = {}
 
-    def existing_ids(self) -> set[str]:
-        return set()
-
     def existing_signatures(self):
         return []
+
+    def known(self, doc_id: str) -> bool:
+        return doc_id in self.first_paths
 
     def has_path(self, doc_id: str, path: str) -> bool:
         return path == self.first_paths.get(doc_id) or path in self.extra_paths.get(doc_id, [])
@@ -81,6 +81,40 @@ class MemoryStore:
         }
 
 
+class PathLedger:
+    """The documents a run knows and every path each came from, kept in SQLite.
+
+    A set of ids and a dict of paths held about 1 KB per notice in the main process, so
+    memory grew with the corpus; SQLite keeps them on disk behind a bounded page cache.
+    The file is scratch: rebuilt from the tables at the start of each run, removed at finish.
+    """
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(str(path), isolation_level=None)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE paths(doc_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (doc_id, path))"
+            " WITHOUT ROWID; BEGIN;"
+        )
+
+    def known(self, doc_id: str) -> bool:
+        found = self._db.execute("SELECT 1 FROM paths WHERE doc_id = ? LIMIT 1", (doc_id,))
+        return found.fetchone() is not None
+
+    def has_path(self, doc_id: str, path: str) -> bool:
+        found = self._db.execute("SELECT 1 FROM paths WHERE doc_id = ? AND path = ?", (doc_id, path))
+        return found.fetchone() is not None
+
+    def add(self, doc_id: str, path: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO paths VALUES (?, ?)", (doc_id, path))
+
+    def add_many(self, pairs) -> None:
+        self._db.executemany("INSERT OR IGNORE INTO paths VALUES (?, ?)", pairs)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class OutputStore:
     """Streams rows into committed part files, then combines them into the documented tables."""
 
@@ -98,20 +132,17 @@ class OutputStore:
         self._buffer = self._empty_buffer()
         self._pending_docs = 0
         self._seq = max((int(p.name) for p in self._committed()), default=0)
-        self._paths: dict[str, set[str]] = {}
+        self._ledger = PathLedger(self.scratch_file("paths.sqlite"))
         if resume:
             for source in self._sources("documents"):
                 for batch in source.iter_batches(columns=["doc_id", "source_paths"]):
-                    for doc_id, paths in zip(
-                        batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
-                    ):
-                        self._paths.setdefault(doc_id, set()).update(paths or [])
+                    ids, paths = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+                    self._ledger.add_many(
+                        (doc_id, path) for doc_id, many in zip(ids, paths, strict=True) for path in many or []
+                    )
             for source in self._sources("paths"):
                 for batch in source.iter_batches():
-                    for doc_id, path in zip(
-                        batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
-                    ):
-                        self._paths.setdefault(doc_id, set()).add(path)
+                    self._ledger.add_many(_pairs(batch))
 
     # --- what is there already ---------------------------------------------------------
 
@@ -149,9 +180,6 @@ class OutputStore:
                 files.append((part.name, pq.ParquetFile(path)))
         return files
 
-    def existing_ids(self) -> set[str]:
-        return set(self._paths)
-
     def existing_versions(self) -> set[tuple[str, str | None]]:
         """(pipeline_version, model_id) of the documents already written."""
         found: set[tuple[str, str | None]] = set()
@@ -165,16 +193,19 @@ class OutputStore:
             for batch in source.iter_batches():
                 yield from zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
 
+    def known(self, doc_id: str) -> bool:
+        return self._ledger.known(doc_id)
+
     def has_path(self, doc_id: str, path: str) -> bool:
-        return path in self._paths.get(doc_id, ())
+        return self._ledger.has_path(doc_id, path)
 
     def note_first_path(self, doc_id: str, path: str) -> None:
-        self._paths.setdefault(doc_id, set()).add(path)
+        self._ledger.add(doc_id, path)
 
     # --- adding ------------------------------------------------------------------------
 
     def add_path(self, doc_id: str, path: str) -> None:
-        self._paths.setdefault(doc_id, set()).add(path)
+        self._ledger.add(doc_id, path)
         write.append_row(self._buffer["paths"], {"doc_id": doc_id, "path": path})
 
     def add_rows(self, rows: dict[str, write.Columns]) -> None:
@@ -228,25 +259,23 @@ class OutputStore:
         point gives the same tables.
         """
         self.flush()
-        owner: dict[str, str] = {}
-        for origin, source in self._origins("documents"):
+        self._ledger.close()
+        combine = Ownership(self.scratch_file("combine.sqlite"))
+        for rank, (origin, source) in enumerate(self._origins("documents")):
             for batch in source.iter_batches(columns=["doc_id"]):
-                for doc_id in batch.column(0).to_pylist():
-                    owner.setdefault(doc_id, origin)
-        extra: dict[str, list[str]] = {}
+                combine.add_documents(origin, rank, batch.column(0).to_pylist())
         for source in self._sources("paths"):
             for batch in source.iter_batches():
-                for doc_id, path in zip(
-                    batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True
-                ):
-                    extra.setdefault(doc_id, []).append(path)
+                combine.add_extra_paths(_pairs(batch))
+        combine.settle()
         staged: list[tuple[Path, Path]] = []
         counts = {}
         for name in TABLES:
-            counts[name] = self._stage(name, owner, extra, staged)
+            counts[name] = self._stage(name, combine, staged)
         if self.fmt == "duckdb":
             staged.append(self._stage_duckdb({target.stem: tmp for tmp, target in staged}))
-        staged.append(self._stage_signatures(owner))
+        staged.append(self._stage_signatures(combine))
+        combine.close()
         manifest = {**manifest, "counts": counts}
         manifest_tmp = self.state / ".manifest.json.tmp"
         manifest_tmp.write_text(
@@ -260,19 +289,20 @@ class OutputStore:
         for scratch in self.state.glob("*.sqlite"):
             scratch.unlink(missing_ok=True)
 
-    def _rows(self, name: str, owner: dict[str, str], extra: dict[str, list[str]]):
+    def _rows(self, name: str, combine: Ownership):
         """Batches of ``name`` in order, each document's rows once, extra paths merged."""
         seen_errors: set[tuple] = set()
-        owned = _owned_ids(owner)
         for origin, source in self._origins(name):
+            dropped = combine.dropped(origin)
             for batch in source.iter_batches(batch_size=4000):
                 table = pa.Table.from_batches([batch]).cast(SCHEMAS[name])
                 if name == "errors":
                     rows = [r for r in table.to_pylist() if _once(r, seen_errors)]
                     table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
                 else:
-                    table = _owned_rows(table, owned[origin])
-                    if name == "documents" and extra:
+                    table = _without(table, dropped)
+                    ids = table.column("doc_id").to_pylist() if name == "documents" else []
+                    if extra := combine.extra_paths(ids):
                         rows = table.to_pylist()
                         for row in rows:
                             more = [p for p in extra.get(row["doc_id"], []) if p not in row["source_paths"]]
@@ -281,13 +311,13 @@ class OutputStore:
                 if table.num_rows:
                     yield table
 
-    def _stage(self, name: str, owner, extra, staged: list[tuple[Path, Path]]) -> int:
+    def _stage(self, name: str, combine: Ownership, staged: list[tuple[Path, Path]]) -> int:
         state = self._state_table(name)
         state.parent.mkdir(parents=True, exist_ok=True)
         tmp = state.with_name(f".{state.name}.staged")
         count = 0
         with pq.ParquetWriter(tmp, SCHEMAS[name], compression="zstd") as writer:
-            for table in self._rows(name, owner, extra):
+            for table in self._rows(name, combine):
                 writer.write_table(table)
                 count += table.num_rows
         staged.append((tmp, state))
@@ -313,31 +343,82 @@ class OutputStore:
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(parquet[name])])
         return tmp, self.out / DUCKDB_FILE
 
-    def _stage_signatures(self, owner: dict[str, str]) -> tuple[Path, Path]:
+    def _stage_signatures(self, combine: Ownership) -> tuple[Path, Path]:
         target = self.state / SIGNATURES_FILE
         tmp = self.state / f".{SIGNATURES_FILE}.staged"
-        owned = _owned_ids(owner)
         with pq.ParquetWriter(tmp, SIGNATURES) as writer:
             for origin, source in self._origins("signatures"):
+                dropped = combine.dropped(origin)
                 for batch in source.iter_batches():
-                    writer.write_table(_owned_rows(pa.Table.from_batches([batch]), owned[origin]))
+                    writer.write_table(_without(pa.Table.from_batches([batch]), dropped))
         return tmp, target
 
 
-def _owned_ids(owner: dict[str, str]) -> defaultdict[str, pa.Array]:
-    """Per origin (the previous tables or a part), the doc_ids whose rows are taken from it."""
-    ids: dict[str, list[str]] = {}
-    for doc_id, origin in owner.items():
-        ids.setdefault(origin, []).append(doc_id)
-    owned: defaultdict[str, pa.Array] = defaultdict(lambda: pa.array([], pa.string()))
-    owned.update({origin: pa.array(values, pa.string()) for origin, values in ids.items()})
-    return owned
+class Ownership:
+    """Which place's rows stand for each document when the tables are combined.
+
+    The first place (the previous tables, then the parts in order) that holds a document
+    owns it; a document found again later (a part already combined before an interruption)
+    has its later rows dropped. Only those rows are listed, in SQLite, so combining costs
+    memory for the conflicts, not for the corpus. Extra paths of duplicate inputs wait here
+    too, until their document's row is written.
+    """
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(str(path), isolation_level=None)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE seen(doc_id TEXT NOT NULL, origin TEXT NOT NULL, rank INTEGER NOT NULL);"
+            "CREATE TABLE extra(doc_id TEXT NOT NULL, path TEXT NOT NULL); BEGIN;"
+        )
+        self._has_extra = False
+
+    def add_documents(self, origin: str, rank: int, doc_ids: list[str]) -> None:
+        self._db.executemany("INSERT INTO seen VALUES (?, ?, ?)", ((d, origin, rank) for d in doc_ids))
+
+    def add_extra_paths(self, pairs) -> None:
+        self._db.executemany("INSERT INTO extra VALUES (?, ?)", pairs)
+
+    def settle(self) -> None:
+        """List the (document, place) pairs whose rows are dropped; index the extra paths."""
+        self._db.executescript(
+            "CREATE TABLE dropped AS SELECT s.doc_id, s.origin FROM seen s JOIN"
+            " (SELECT doc_id, MIN(rank) AS first FROM seen GROUP BY doc_id HAVING COUNT(*) > 1) c"
+            " ON s.doc_id = c.doc_id WHERE s.rank != c.first;"
+            "CREATE INDEX extra_doc ON extra(doc_id);"
+        )
+        self._has_extra = self._db.execute("SELECT 1 FROM extra LIMIT 1").fetchone() is not None
+
+    def dropped(self, origin: str) -> pa.Array:
+        rows = self._db.execute("SELECT DISTINCT doc_id FROM dropped WHERE origin = ?", (origin,))
+        return pa.array([r[0] for r in rows], pa.string())
+
+    def extra_paths(self, doc_ids: list[str]) -> dict[str, list[str]]:
+        """Extra paths of these documents, in the order they were met."""
+        if not self._has_extra or not doc_ids:
+            return {}
+        found: dict[str, list[str]] = {}
+        rows = self._db.execute(
+            "SELECT doc_id, path FROM extra WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+            (json.dumps(doc_ids),),
+        )
+        for doc_id, path in rows:
+            found.setdefault(doc_id, []).append(path)
+        return found
+
+    def close(self) -> None:
+        self._db.close()
 
 
-def _owned_rows(table: pa.Table, owned: pa.Array) -> pa.Table:
-    """The rows of ``table`` whose document is owned here (a vectorised membership test)."""
-    keep = pc.is_in(table.column("doc_id"), value_set=owned)
-    return table if pc.all(keep).as_py() in (True, None) else table.filter(keep)
+def _pairs(batch: pa.RecordBatch):
+    return zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
+
+
+def _without(table: pa.Table, dropped: pa.Array) -> pa.Table:
+    """``table`` less the rows of the documents in ``dropped`` (usually none)."""
+    if not len(dropped):
+        return table
+    return table.filter(pc.invert(pc.is_in(table.column("doc_id"), value_set=dropped)))
 
 
 def _once(row: dict, seen: set[tuple]) -> bool:

@@ -269,7 +269,6 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
     index = NearDuplicateIndex(store.scratch_file("near-duplicates.sqlite"))
     for doc_id, sig in store.existing_signatures():
         index.add(doc_id, sig)
-    seen = store.existing_ids()
 
     def texts() -> Iterator[Text]:
         for path in iter_input_files(paths):
@@ -292,7 +291,7 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
             finally:
                 result.seconds["ingest"] += time.perf_counter() - t0
             result.bytes_read += len(text.text.encode("utf-8"))
-            if text.doc_id in seen:
+            if store.known(text.doc_id):
                 if store.has_path(text.doc_id, str(path)):
                     result.skipped += 1
                 else:
@@ -301,7 +300,6 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                 if progress:
                     progress(result)
                 continue
-            seen.add(text.doc_id)
             store.note_first_path(text.doc_id, str(path))
             yield text
 

@@ -126,6 +126,41 @@ def test_killed_overwrite_leaves_the_previous_tables_complete(corpus, tmp_path):
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
 
+def test_run_killed_between_renaming_the_tables_and_removing_the_parts(tmp_path, monkeypatch):
+    """The last window of ``finish``: the new tables are in place but the parts they came
+    from are still there. A re-run must take each document's rows once, keep the extra
+    paths of duplicate inputs, and give the uninterrupted run's tables."""
+    import pipeline.output
+
+    folder = tmp_path / "in"
+    make_corpus(30, folder)
+    first = sorted(folder.rglob("*.txt"))[0]
+    shutil.copy(first, folder / "again, elsewhere.txt")
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    pipeline.run(folder, out=whole, workers=1)
+    real_rmtree = shutil.rmtree
+
+    def killed_at_parts(path, *args, **kwargs):
+        if Path(path).name == "parts" and Path(path).parent.name == ".zhenggai":
+            raise KeyboardInterrupt("killed")
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.output.shutil, "rmtree", killed_at_parts)
+    from pipeline import runner
+    from pipeline.config import RunOptions
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run([folder], RunOptions(out=broken, workers=1, flush_every=7))
+    monkeypatch.setattr(pipeline.output.shutil, "rmtree", real_rmtree)
+    assert any((broken / ".zhenggai" / "parts").iterdir())  # the parts outlived the renames
+    pipeline.run(folder, out=broken, workers=1)
+    assert_same_tables(whole, broken)
+    docs = write.read_tables(broken)["documents"]
+    assert docs.doc_id.is_unique and len(docs) == 30
+    paths = docs.set_index("doc_id").source_paths.map(len)
+    assert paths.sum() == 31 and paths.max() == 2
+
+
 def test_exact_and_near_duplicates(tmp_path):
     import opencc
 

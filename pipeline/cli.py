@@ -277,6 +277,19 @@ def evaluate(
 
 
 @app.command()
+def agreement(
+    first: Annotated[Path, typer.Argument(help="One annotator's gold table (any shape `evaluate` reads).")],
+    second: Annotated[Path, typer.Argument(help="Another annotator's table over the same measures.")],
+) -> None:
+    """Cohen's kappa per label between two annotation passes, matched by measure_id."""
+    from pipeline.corpus import agreement as kappa_table
+    from pipeline.corpus import load_gold
+
+    table = kappa_table(load_gold(first), load_gold(second))
+    _print_table(table.round(3), f"agreement of {first.name} and {second.name}")
+
+
+@app.command()
 def label(
     inputs: Annotated[list[Path], typer.Argument(help="Notices (files or folders), or one gold table.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write weak labels (parquet) here.")] = None,

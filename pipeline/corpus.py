@@ -138,6 +138,47 @@ def load_gold(path: str | Path) -> pd.DataFrame:
     raise ValueError(f"{path}: not a gold table (.json, .jsonl, .parquet, .csv or a folder)")
 
 
+def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's kappa per label between two annotators' passes over the same measures.
+
+    Both are wide gold frames (``load_gold``); measures are matched by ``measure_id`` and
+    only those in both count. Per label: measures, how many each annotator gave it, raw
+    agreement and kappa (undefined, NaN, where neither annotator varies). A last row gives
+    the mean kappa over the labels and the share of measures with identical label sets.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    both = first.merge(second, on="measure_id", suffixes=("_1", "_2"))
+    if both.empty:
+        raise ValueError("the two passes share no measure_id")
+    rows = []
+    for label in LABELS:
+        a, b = both[f"{label}_1"].astype(bool), both[f"{label}_2"].astype(bool)
+        varies = a.nunique() > 1 or b.nunique() > 1
+        rows.append(
+            {
+                "label": label,
+                "measures": len(both),
+                "first": int(a.sum()),
+                "second": int(b.sum()),
+                "agreement": float((a == b).mean()),
+                "kappa": float(cohen_kappa_score(a, b)) if varies else float("nan"),
+            }
+        )
+    table = pd.DataFrame(rows)
+    firsts, seconds = ([f"{lab}_{k}" for lab in LABELS] for k in (1, 2))
+    same = both[firsts].to_numpy() == both[seconds].to_numpy()
+    table.loc[len(table)] = {
+        "label": "all labels",
+        "measures": len(both),
+        "first": int(table["first"].sum()),
+        "second": int(table["second"].sum()),
+        "agreement": float(same.all(axis=1).mean()),
+        "kappa": float(table["kappa"].mean()),
+    }
+    return table
+
+
 def to_long(frame: pd.DataFrame, source: str = "gold") -> pd.DataFrame:
     """Wide label columns → the tidy ``measure_labels`` shape (every label, predicted or not)."""
     long = frame.melt(

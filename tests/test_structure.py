@@ -167,11 +167,12 @@ def test_lead_phrase_items_of_the_next_steps_section_are_planned_measures():
 
 
 def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
-    """A regression guard on the labelled notices (96).
+    """A regression guard on the labelled notices (108).
 
     The parser was first written against none of them; later fixes (nested sub-problems,
-    glued ordinals, indented problem lines, audit findings) were checked on all of them,
-    so this is a development figure, no longer a held-out one.
+    glued ordinals, indented problem lines, audit findings) were checked on batches 1-4,
+    so this is a development figure, no longer a held-out one. Batch 5 (s-v) arrived after
+    those fixes: recall 0.894, precision 0.918 on it alone, when it was added.
     """
     found = total = predicted = 0
     for path in sorted((REPO / "data" / "labelled" / "annotations").glob("*.json")):

@@ -23,6 +23,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+import pyarrow as pa
+
 from pipeline import ingest, structure, tag, write
 from pipeline.config import RunOptions
 from pipeline.dedup import NearDuplicateIndex, signature
@@ -71,13 +73,32 @@ def read_input(path: Path, max_bytes: int) -> Text:
 
 @dataclass
 class DocResult:
-    """What a worker sends back for one text: its table rows, or the errors it raised."""
+    """What a worker makes of one text: its table rows, or the errors it raised.
+
+    ``process_batch`` moves the rows into its batch's Arrow tables and leaves the counts
+    the main process reports (``ok``, ``status``, ``problems``, ``measures``).
+    """
 
     doc_id: str
     rows: dict[str, write.Columns] | None
     signature: list[int] | None
     errors: list[ErrorRecord]
     seconds: dict[str, float] = field(default_factory=dict)
+    ok: bool = False
+    status: str | None = None
+    problems: int = 0
+    measures: int = 0
+
+
+@dataclass
+class BatchResult:
+    """A worker's answer for a batch: one summary per text, in order, and the rows of the
+    texts that succeeded as one Arrow table per output table (their ``documents`` rows in
+    the order of those texts). Arrow crosses the process boundary as buffers, where lists of
+    Python values are pickled and unpickled value by value."""
+
+    docs: list[DocResult]
+    tables: dict[str, pa.Table]
 
 
 @lru_cache(maxsize=4)
@@ -119,9 +140,18 @@ def die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def process_batch(texts: list[Text], model: str | None) -> list[DocResult]:
+def process_batch(texts: list[Text], model: str | None) -> BatchResult:
     tagger = worker_tagger(model)
-    return [process_text(t, tagger) for t in texts]
+    docs = [process_text(t, tagger) for t in texts]
+    done = [d for d in docs if d.rows is not None]
+    for doc in done:
+        doc.ok, doc.status = True, doc.rows["documents"]["parse_status"][0]
+        doc.problems = write.row_count(doc.rows["problems"])
+        doc.measures = write.row_count(doc.rows["measures"])
+    tables = write.tables_of([d.rows for d in done]) if done else {}
+    for doc in done:
+        doc.rows = None
+    return BatchResult(docs, tables)
 
 
 # --- engines ---------------------------------------------------------------------------
@@ -152,7 +182,7 @@ class LocalEngine:
             self.workers, mp_context=get_context("spawn"), initializer=die_with_parent
         )
 
-    def map(self, batches: Iterable[list[Text]]) -> Iterator[list[DocResult]]:
+    def map(self, batches: Iterable[list[Text]]) -> Iterator[BatchResult]:
         window: deque = deque()
         inline = 0
         for batch in batches:
@@ -194,7 +224,7 @@ class DaskEngine:
         if self._cluster is not None:
             self._cluster.close()
 
-    def map(self, batches: Iterable[list[Text]]) -> Iterator[list[DocResult]]:
+    def map(self, batches: Iterable[list[Text]]) -> Iterator[BatchResult]:
         window: deque = deque()
         slots = max(2, len(self._client.scheduler_info().get("workers", {})) * 3)
         for batch in batches:
@@ -310,32 +340,32 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
     )
     with engine:
         for batch in engine.map(_batches(texts(), BATCH_SIZE)):
-            for doc in batch:
+            duplicate_of: list[str | None] = []
+            for doc in batch.docs:
                 for key, value in doc.seconds.items():
                     result.seconds[key] += value
-                if doc.rows is None:
+                if not doc.ok:
                     for record in doc.errors:
                         store.add_error(record)
                         result.errors.append(record)
                     continue
-                document = doc.rows["documents"]
+                first = None
                 if doc.signature is not None:
                     first = index.query(doc.signature)
-                    if first is not None:
-                        document["duplicate_of"][0] = first
-                        result.near_duplicates += 1
+                    result.near_duplicates += first is not None
                     index.add(doc.doc_id, doc.signature)
                     store.add_signature(doc.doc_id, doc.signature)
-                t0 = time.perf_counter()
-                store.add_rows(doc.rows)
-                result.seconds["write"] += time.perf_counter() - t0
+                duplicate_of.append(first)
                 result.documents += 1
-                result.problems += write.row_count(doc.rows["problems"])
-                result.measures += write.row_count(doc.rows["measures"])
-                status = document["parse_status"][0]
-                result.statuses[status] = result.statuses.get(status, 0) + 1
+                result.problems += doc.problems
+                result.measures += doc.measures
+                result.statuses[doc.status] = result.statuses.get(doc.status, 0) + 1
                 if progress:
                     progress(result)
+            if batch.tables:
+                t0 = time.perf_counter()
+                store.add_tables(write.with_duplicate_of(batch.tables, duplicate_of), len(duplicate_of))
+                result.seconds["write"] += time.perf_counter() - t0
     index.close()
     t0 = time.perf_counter()
     info = manifest(result, options, model_id)

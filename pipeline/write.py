@@ -213,6 +213,28 @@ def append_row(target: Columns, row: dict) -> None:
         values.append(row[name])
 
 
+def tables_of(many: list[dict[str, Columns]]) -> dict[str, pa.Table]:
+    """The rows of several notices as one Arrow table per output table, in order."""
+    tables = {}
+    for name in TABLES:
+        columns = empty_columns(name)
+        for rows in many:
+            extend_columns(columns, rows[name])
+        tables[name] = pa.Table.from_pydict(columns, schema=SCHEMAS[name])
+    return tables
+
+
+def with_duplicate_of(tables: dict[str, pa.Table], first_copies: list[str | None]) -> dict[str, pa.Table]:
+    """``tables`` with ``documents.duplicate_of`` set, one value per documents row in order
+    (the near-duplicate index lives in the main process, so it is filled in there)."""
+    documents = tables["documents"]
+    if len(first_copies) != documents.num_rows:
+        raise ValueError(f"{len(first_copies)} duplicate_of values for {documents.num_rows} documents")
+    column = documents.schema.get_field_index("duplicate_of")
+    values = pa.array(first_copies, documents.schema.field(column).type)
+    return {**tables, "documents": documents.set_column(column, documents.schema.field(column), values)}
+
+
 def row_count(columns: Columns) -> int:
     return len(next(iter(columns.values()))) if columns else 0
 

@@ -161,6 +161,41 @@ def test_run_killed_between_renaming_the_tables_and_removing_the_parts(tmp_path,
     assert paths.sum() == 31 and paths.max() == 2
 
 
+def test_parts_left_by_an_older_release_in_parquet_are_still_combined(tmp_path, monkeypatch):
+    """Parts are Arrow IPC files now; a run interrupted under a release that wrote parquet
+    parts (same version number) must still be completed from them."""
+    import pyarrow.parquet as pq
+
+    from pipeline import output, runner
+    from pipeline.config import RunOptions
+
+    folder = tmp_path / "in"
+    make_corpus(12, folder)
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    pipeline.run(folder, out=whole, workers=1)
+    real_rmtree = shutil.rmtree
+
+    def killed_before_combining(path, *args, **kwargs):
+        if Path(path).name == "parts":
+            raise KeyboardInterrupt("killed")
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(output.shutil, "rmtree", killed_before_combining)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run([folder], RunOptions(out=broken, workers=1, flush_every=5))
+    monkeypatch.setattr(output.shutil, "rmtree", real_rmtree)
+    for table in (broken / "documents.parquet", *broken.glob("*.parquet")):
+        table.unlink(missing_ok=True)  # as if killed before the tables were renamed into place
+    arrow = sorted((broken / ".zhenggai" / "parts").rglob("*.arrow"))
+    assert arrow
+    for part in arrow:  # rewrite every part as the older release did
+        pq.write_table(output.ArrowPart(part).read_all(), part.with_suffix(".parquet"))
+        part.unlink()
+    result, _ = runner.run([folder], RunOptions(out=broken, workers=1))
+    assert result.skipped == 12 and result.documents == 0  # every notice read back from the parts
+    assert_same_tables(whole, broken)
+
+
 def test_exact_and_near_duplicates(tmp_path):
     import opencc
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 from pipeline import ingest, structure, tag, write
 from pipeline.config import RunOptions
 from pipeline.dedup import NearDuplicateIndex, signature
-from pipeline.types import ErrorRecord, ErrorStage, PipelineError, Text
+from pipeline.types import ErrorRecord, ErrorStage, Notice, PipelineError, Text
 
 READ_SUFFIXES = ingest.SUPPORTED_SUFFIXES | {".docx", ".pdf", ".doc"}
 BATCH_SIZE = 8  # documents per task sent to a worker
@@ -109,6 +109,26 @@ def worker_tagger(model: str | None) -> tag.Tagger:
 
 def process_text(text: Text, tagger: tag.Tagger) -> DocResult:
     """Structure and tag one text; a failure becomes an error for every path of the text."""
+    notice, doc = _tag_document(text, tagger)
+    if notice is None:
+        return doc
+    try:
+        tagger.label_measures([notice])
+    except Exception as exc:
+        return _finish_document(text, notice, doc, exc)
+    return _finish_document(text, notice, doc, None)
+
+
+def _failed(text: Text, stage: ErrorStage, exc: Exception, seconds: dict[str, float]) -> DocResult:
+    errors = [
+        ErrorRecord(p, stage, type(exc).__name__, one_line(f"{p}: {stage} failed: {exc}"))
+        for p in text.source_paths
+    ]
+    return DocResult(text.doc_id, None, None, errors, seconds)
+
+
+def _tag_document(text: Text, tagger: tag.Tagger) -> tuple[Notice | None, DocResult]:
+    """Structure, fields and entities of one text (measure labels come after, batched)."""
     seconds = {"structure": 0.0, "tag": 0.0}
     stage = ErrorStage.PARSE
     t0 = time.perf_counter()
@@ -117,16 +137,22 @@ def process_text(text: Text, tagger: tag.Tagger) -> DocResult:
         t1 = time.perf_counter()
         seconds["structure"] = t1 - t0
         stage = ErrorStage.CLASSIFY
-        notice = tagger(notice)
+        notice = tagger.tag_document(notice)
         seconds["tag"] = time.perf_counter() - t1
-        rows = write.rows_for(notice, pipeline_version())
-        return DocResult(text.doc_id, rows, signature(notice), [], seconds)
+        return notice, DocResult(text.doc_id, None, None, [], seconds)
     except Exception as exc:
-        errors = [
-            ErrorRecord(p, stage, type(exc).__name__, one_line(f"{p}: {stage} failed: {exc}"))
-            for p in text.source_paths
-        ]
-        return DocResult(text.doc_id, None, None, errors, seconds)
+        return None, _failed(text, stage, exc, seconds)
+
+
+def _finish_document(text: Text, notice: Notice, doc: DocResult, failure: Exception | None) -> DocResult:
+    """A labelled notice's rows and signature, or the error its labelling or rows raised."""
+    if failure is not None:
+        return _failed(text, ErrorStage.CLASSIFY, failure, doc.seconds)
+    try:
+        rows = write.rows_for(notice, pipeline_version())
+        return DocResult(text.doc_id, rows, signature(notice), [], doc.seconds)
+    except Exception as exc:
+        return _failed(text, ErrorStage.CLASSIFY, exc, doc.seconds)
 
 
 def die_with_parent() -> None:
@@ -141,8 +167,34 @@ def die_with_parent() -> None:
 
 
 def process_batch(texts: list[Text], model: str | None) -> BatchResult:
+    """Structure and tag a batch; its measures are labelled with one classifier call.
+
+    If that call fails, each text is labelled alone, so only the text at fault gets errors.
+    """
     tagger = worker_tagger(model)
-    docs = [process_text(t, tagger) for t in texts]
+    docs: list[DocResult] = []
+    tagged: list[tuple[int, Notice]] = []
+    for text in texts:
+        notice, doc = _tag_document(text, tagger)
+        docs.append(doc)
+        if notice is not None:
+            tagged.append((len(docs) - 1, notice))
+    t0 = time.perf_counter()
+    try:
+        tagger.label_measures([notice for _, notice in tagged])
+        labelled = [(i, notice, None) for i, notice in tagged]
+    except Exception:
+        labelled = []
+        for i, notice in tagged:
+            try:
+                tagger.label_measures([notice])
+                labelled.append((i, notice, None))
+            except Exception as exc:
+                labelled.append((i, notice, exc))
+    share = (time.perf_counter() - t0) / max(1, len(tagged))
+    for i, notice, failure in labelled:
+        docs[i].seconds["tag"] += share
+        docs[i] = _finish_document(texts[i], notice, docs[i], failure)
     done = [d for d in docs if d.rows is not None]
     for doc in done:
         doc.ok, doc.status = True, doc.rows["documents"]["parse_status"][0]

@@ -92,6 +92,10 @@ class Tagger:
         return cls(clf, info["model_id"], nlp)
 
     def __call__(self, notice: Notice) -> Notice:
+        return self.label_measures([self.tag_document(notice)])[0]
+
+    def tag_document(self, notice: Notice) -> Notice:
+        """Everything but the measure labels: fields, focus areas, entities."""
         notice.model_id = self.model_id
         tag_fields(notice)
         for problem in notice.problems:
@@ -99,16 +103,29 @@ class Tagger:
         if self.find_entities:
             notice.entities = find_notice_entities(notice, self.nlp)
             fill_money_recovered(notice)
-        if self.classifier is not None and notice.measures:
-            scores, chosen = self.classifier.predict_scores([m.text for m in notice.measures])
-            for i, measure in enumerate(notice.measures):
-                for j, label in enumerate(LABELS):
-                    notice.labels.append(
-                        MeasureLabel(
-                            measure.measure_id, label, float(scores[i, j]), bool(chosen[i, j]), self.model_id
-                        )
-                    )
         return notice
+
+    def label_measures(self, notices: list[Notice]) -> list[Notice]:
+        """Label the measures of several notices with one call of the classifier.
+
+        Scoring carries a fixed cost per call; a worker's batch of notices pays it once.
+        Each measure's scores depend on its own text alone, so they equal one call per notice.
+        """
+        if self.classifier is None:
+            return notices
+        texts = [m.text for n in notices for m in n.measures]
+        if not texts:
+            return notices
+        scores, chosen = self.classifier.predict_scores(texts)
+        row = 0
+        for notice in notices:
+            for measure in notice.measures:
+                notice.labels.extend(
+                    MeasureLabel(measure.measure_id, label, float(score), bool(yes), self.model_id)
+                    for label, score, yes in zip(LABELS, scores[row], chosen[row], strict=True)
+                )
+                row += 1
+        return notices
 
 
 def focus_area(category: str | None, title: str) -> str:

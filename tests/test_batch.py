@@ -305,6 +305,33 @@ def test_dask_cluster_writes_the_same_tables_as_the_local_engine(tmp_path):
                 proc.kill()
 
 
+def test_a_classifier_failure_on_one_notice_spares_the_rest_of_its_batch(monkeypatch):
+    """Measures of a worker's batch are labelled in one call; when it fails, each notice is
+    labelled alone, so only the notice at fault becomes an error row."""
+    from pipeline import ingest, rules, runner, structure, tag
+    from pipeline.types import ErrorStage
+
+    texts = [ingest.read_document(p) for p in sorted((REPO / "data" / "raw").iterdir())]
+    poison = structure.parse_structure(texts[2]).measures[0].text
+
+    class FailsOnOneMeasure(rules.RulesClassifier):
+        def predict_scores(self, measure_texts):
+            if poison in measure_texts:
+                raise RuntimeError("cannot score this one")
+            return super().predict_scores(measure_texts)
+
+    tagger = tag.Tagger(FailsOnOneMeasure(), "test-model")
+    monkeypatch.setattr(runner, "worker_tagger", lambda model: tagger)
+    batch = runner.process_batch(texts, None)
+    assert [i for i, doc in enumerate(batch.docs) if not doc.ok] == [2]
+    assert batch.docs[2].errors[0].stage == ErrorStage.CLASSIFY
+    assert "cannot score this one" in batch.docs[2].errors[0].message
+    ok = [doc.doc_id for doc in batch.docs if doc.ok]
+    assert len(ok) == len(texts) - 1
+    assert batch.tables["documents"].column("doc_id").to_pylist() == ok
+    assert set(batch.tables["measure_labels"].column("doc_id").to_pylist()) == set(ok)
+
+
 def test_bad_input_battery_in_one_batch_with_good_notices(tmp_path):
     folder = tmp_path / "batch"
     shutil.copytree(BAD, folder)

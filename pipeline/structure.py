@@ -168,6 +168,13 @@ def _heading_in(mt: str, line: Line) -> _Heading | None:
     return None
 
 
+def _reads_as_item(heading: str) -> bool:
+    """A planned (N) line that is a sentence, not a title: it closes with a stop and runs on
+    past a comma (a title such as 巩固整改成果 or 强化制度建设。 does neither)."""
+    heading = heading.rstrip()
+    return heading.endswith(("。", ";")) and "," in heading
+
+
 def _choose_problem_family(mt: str, body: list[Line], planned_lines: set[Line]) -> list[_ProblemStart]:
     for name, regex in pat.PROBLEM_FAMILIES:
         found: list[_ProblemStart] = []
@@ -468,12 +475,22 @@ def parse_structure(source: Text) -> Notice:
         if h.level == 1 and pat.PLANNED_HEADING.search(mt[h.heading_start : h.heading_end]):
             nxt = next((g.line.start for g in headings[i + 1 :] if g.level == 1), limit)
             planned_lines |= {ln for ln in body if h.line.start <= ln.start < nxt}
-    # in 三、下一步, （一）巩固成果。对…… is an item with a lead phrase, not a sub-section
-    headings = [
-        h
+
+    # in 三、下一步, （一）巩固成果。对…… is an item with a lead phrase, not a sub-section,
+    # and so is a whole sentence on its own line: （二）每半年对…开展一次回头看，防止…。
+    def planned_item(h: _Heading) -> bool:
+        trailing = mt[h.heading_end : h.line.end].strip()
+        return bool(trailing) or _reads_as_item(mt[h.heading_start : h.heading_end])
+
+    sentence_items = {
+        h.line: h
         for h in headings
-        if not (h.level == 2 and h.line in planned_lines and mt[h.heading_end : h.line.end].strip())
-    ]
+        if h.level == 2
+        and h.line in planned_lines
+        and not mt[h.heading_end : h.line.end].strip()
+        and _reads_as_item(mt[h.heading_start : h.heading_end])
+    }
+    headings = [h for h in headings if not (h.level == 2 and h.line in planned_lines and planned_item(h))]
     problem_starts = _choose_problem_family(mt, body, planned_lines)
     problem_starts, groups = _sub_problems(mt, body, planned_lines, problem_starts, headings)
     problem_lines = {p.line for p in problem_starts}
@@ -502,7 +519,9 @@ def parse_structure(source: Text) -> Notice:
                     b,
                 )
             )
-    measures += _free_measures(mt, source.text, doc_id, body, headings, problems, sections, title_line)
+    measures += _free_measures(
+        mt, source.text, doc_id, body, headings, problems, sections, title_line, sentence_items
+    )
     measures.sort(key=lambda m: m.start)
 
     notice = Notice(source=source, sections=sections, problems=problems, measures=measures)
@@ -591,12 +610,34 @@ def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list
     return problems
 
 
-def _free_measures(mt, text, doc_id, body, headings, problems, sections, title_line) -> list[Measure]:
-    """General and planned measures: actions reported outside the problem-by-problem part."""
+def _free_measures(
+    mt, text, doc_id, body, headings, problems, sections, title_line, sentence_items
+) -> list[Measure]:
+    """General and planned measures: actions reported outside the problem-by-problem part.
+
+    ``sentence_items``: next-steps lines of one whole sentence after a (N) marker, each one
+    planned measure with its marker.
+    """
     heading_at = {h.line: h for h in headings}
     spans: list[tuple[str | None, int, int, Scope, str | None]] = []
     for line in body:
         if title_line is not None and line.start <= title_line.start < line.end:
+            continue
+        if line in sentence_items:
+            item = sentence_items[line]
+            end = item.heading_end
+            while end > item.marker_start and mt[end - 1] in pat.TRAILING:
+                end -= 1
+            section = _innermost(sections, item.marker_start)
+            spans.append(
+                (
+                    text[item.marker_start : item.marker_start + len(item.marker)],
+                    item.marker_start,
+                    end,
+                    Scope.PLANNED,
+                    section.section_id if section else None,
+                )
+            )
             continue
         a = line.start
         if line in heading_at:

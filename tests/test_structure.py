@@ -166,6 +166,34 @@ def test_lead_phrase_items_of_the_next_steps_section_are_planned_measures():
     assert not any(s.heading.startswith("巩固") for s in notice.sections)
 
 
+def test_a_whole_sentence_after_a_next_steps_marker_is_a_measure_but_a_short_title_is_not():
+    notice = parse(
+        "三、下一步工作打算\n"
+        "（一）巩固整改成果\n对正在整改的2个问题继续按月调度，确保6月底前销号。\n"
+        "（二）每半年对存量资金开展一次回头看,由绩效股随机抽取10个部门复核,防止问题反弹。\n"
+        "（三）把审计整改与预算管理改革结合起来,持续提升资金使用绩效。\n"
+    )
+    planned = [m for m in notice.measures if m.scope == "planned"]
+    assert [m.marker for m in planned] == [None, "（二）", "（三）"]
+    assert planned[0].text.startswith("对正在整改的2个问题")
+    assert [s.heading for s in notice.sections if s.level == 2] == ["巩固整改成果"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "在26个小区新建电动自行车集中充电棚41处",
+        "将原资产经营部拆分为资产运营部和租赁服务部",
+        "多收的23.62万元已按学生名单原路转回家长账户",
+        "社区服务用房对外出租一律通过街道集体资产交易平台公开进行",
+        "医院向超声科、检验科下达了整改通知书，责令两科限期整改",
+    ],
+)
+def test_reported_fixes_worded_without_the_common_cue_verbs_are_measures(sentence):
+    notice = parse(f"一、整改工作开展情况\n{sentence}。\n")
+    assert [m.text for m in notice.measures] == [sentence]
+
+
 def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
     """A regression guard on the labelled notices (108).
 

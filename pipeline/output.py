@@ -88,6 +88,14 @@ class MemoryStore:
         return tables
 
 
+def _scratch_db(path: Path, tables: str) -> sqlite3.Connection:
+    """A SQLite file for one run's working state: no journal, no fsync, one long
+    transaction (the file is rebuilt if the run dies, so durability buys nothing)."""
+    db = sqlite3.connect(str(path), isolation_level=None)
+    db.executescript(f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; {tables} BEGIN;")
+    return db
+
+
 class PathLedger:
     """The documents a run knows and every path each came from, kept in SQLite.
 
@@ -97,11 +105,10 @@ class PathLedger:
     """
 
     def __init__(self, path: Path):
-        self._db = sqlite3.connect(str(path), isolation_level=None)
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+        self._db = _scratch_db(
+            path,
             "CREATE TABLE paths(doc_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (doc_id, path))"
-            " WITHOUT ROWID; BEGIN;"
+            " WITHOUT ROWID;",
         )
 
     def known(self, doc_id: str) -> bool:
@@ -411,11 +418,10 @@ class Ownership:
     """
 
     def __init__(self, path: Path):
-        self._db = sqlite3.connect(str(path), isolation_level=None)
-        self._db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+        self._db = _scratch_db(
+            path,
             "CREATE TABLE seen(doc_id TEXT NOT NULL, origin TEXT NOT NULL, rank INTEGER NOT NULL);"
-            "CREATE TABLE extra(doc_id TEXT NOT NULL, path TEXT NOT NULL); BEGIN;"
+            "CREATE TABLE extra(doc_id TEXT NOT NULL, path TEXT NOT NULL);",
         )
         self._has_extra = False
 

@@ -107,18 +107,6 @@ def worker_tagger(model: str | None) -> tag.Tagger:
     return tag.Tagger.default(model)
 
 
-def process_text(text: Text, tagger: tag.Tagger) -> DocResult:
-    """Structure and tag one text; a failure becomes an error for every path of the text."""
-    notice, doc = _tag_document(text, tagger)
-    if notice is None:
-        return doc
-    try:
-        tagger.label_measures([notice])
-    except Exception as exc:
-        return _finish_document(text, notice, doc, exc)
-    return _finish_document(text, notice, doc, None)
-
-
 def _failed(text: Text, stage: ErrorStage, exc: Exception, seconds: dict[str, float]) -> DocResult:
     errors = [
         ErrorRecord(p, stage, type(exc).__name__, one_line(f"{p}: {stage} failed: {exc}"))

@@ -117,14 +117,18 @@ class Tagger:
         if not texts:
             return notices
         scores, chosen = self.classifier.predict_scores(texts)
+        found: list[list[MeasureLabel]] = []  # all built first: a failure leaves no notice half-labelled
         row = 0
         for notice in notices:
+            found.append([])
             for measure in notice.measures:
-                notice.labels.extend(
+                found[-1].extend(
                     MeasureLabel(measure.measure_id, label, float(score), bool(yes), self.model_id)
                     for label, score, yes in zip(LABELS, scores[row], chosen[row], strict=True)
                 )
                 row += 1
+        for notice, labels in zip(notices, found, strict=True):
+            notice.labels.extend(labels)
         return notices
 
 

@@ -243,13 +243,12 @@ def find_notice_entities(notice: Notice, nlp=None) -> list[Entity]:
             paragraphs.append((pos, line))
         pos += len(line) + 1
 
+    feedback, signing = _date(fields.feedback_date), _date(fields.signing_date)
+    publish = _date((fields.publish_time or "")[:10])
+
     def context(start: int, timeline: list[tuple[int, int]]) -> entities.DateContext:
         return entities.DateContext(
-            feedback=_date(fields.feedback_date),
-            signing=_date(fields.signing_date),
-            publish=_date((fields.publish_time or "")[:10]),
-            base=start,
-            prior_years=timeline,
+            feedback=feedback, signing=signing, publish=publish, base=start, prior_years=timeline
         )
 
     if nlp is None:  # the finder the spaCy component runs, minus the Doc (same entities, tested)

@@ -31,7 +31,7 @@ from pipeline.dedup import NearDuplicateIndex, signature
 from pipeline.types import ErrorRecord, ErrorStage, Notice, PipelineError, Text
 
 READ_SUFFIXES = ingest.SUPPORTED_SUFFIXES | {".docx", ".pdf", ".doc"}
-BATCH_SIZE = 8  # documents per task sent to a worker
+BATCH_SIZE = 16  # documents per task sent to a worker (one classifier call, one set of Arrow tables)
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -143,8 +143,13 @@ def _finish_document(text: Text, notice: Notice, doc: DocResult, failure: Except
         return _failed(text, ErrorStage.CLASSIFY, exc, doc.seconds)
 
 
-def die_with_parent() -> None:
-    """A worker ends when the run that started it is killed, instead of lingering (Linux)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """A worker ends when the run that started it is killed, instead of lingering (Linux).
+
+    The kernel signals a worker whose parent dies only once the worker has asked for it;
+    a run killed while the worker was still starting up is caught by checking, after
+    asking, that the parent is still the run (``parent``, its pid).
+    """
     if sys.platform.startswith("linux"):
         import contextlib
         import ctypes
@@ -152,6 +157,8 @@ def die_with_parent() -> None:
 
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if parent is not None and os.getppid() != parent:
+            os._exit(1)
 
 
 def process_batch(texts: list[Text], model: str | None) -> BatchResult:
@@ -219,7 +226,10 @@ class LocalEngine:
         from multiprocessing import get_context
 
         self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=get_context("spawn"), initializer=die_with_parent
+            self.workers,
+            mp_context=get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         )
 
     def map(self, batches: Iterable[list[Text]]) -> Iterator[BatchResult]:

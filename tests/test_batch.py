@@ -390,7 +390,9 @@ def test_workers_die_with_a_killed_run(corpus, tmp_path):
         cwd=REPO,
     )
     _wait_for_parts(out, 2, proc)
-    children = psutil.Process(proc.pid).children(recursive=True)
+    deadline = time.time() + 60  # the first batches run in the main process, then the pool starts
+    while not (children := psutil.Process(proc.pid).children(recursive=True)) and time.time() < deadline:
+        time.sleep(0.05)
     assert children, "the run should have worker processes"
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -280,13 +280,22 @@ def evaluate(
 def agreement(
     first: Annotated[Path, typer.Argument(help="One annotator's gold table (any shape `evaluate` reads).")],
     second: Annotated[Path, typer.Argument(help="Another annotator's table over the same measures.")],
+    disagreements_out: Annotated[
+        Path | None,
+        typer.Option("--disagreements", help="Also write the measures labelled differently (JSONL)."),
+    ] = None,
 ) -> None:
     """Cohen's kappa per label between two annotation passes, matched by measure_id."""
     from pipeline.corpus import agreement as kappa_table
-    from pipeline.corpus import load_gold
+    from pipeline.corpus import disagreements, load_gold
 
-    table = kappa_table(load_gold(first), load_gold(second))
+    one, two = load_gold(first), load_gold(second)
+    table = kappa_table(one, two)
     _print_table(table.round(3), f"agreement of {first.name} and {second.name}")
+    if disagreements_out:
+        differing = disagreements(one, two)
+        differing.to_json(disagreements_out, orient="records", lines=True, force_ascii=False)
+        typer.echo(f"{len(differing)} measures labelled differently → {disagreements_out}")
 
 
 @app.command()

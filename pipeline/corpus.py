@@ -179,6 +179,28 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def disagreements(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """The measures two passes label differently, for adjudication: ``measure_id``, ``doc_id``,
+    ``text``, ``first`` and ``second`` (label lists), and ``labels`` (those only one gave)."""
+    both = first.merge(second[["measure_id", *LABELS]], on="measure_id", suffixes=("_1", "_2"))
+    rows = []
+    for _, row in both.iterrows():
+        one = [lab for lab in LABELS if row[f"{lab}_1"]]
+        two = [lab for lab in LABELS if row[f"{lab}_2"]]
+        if one != two:
+            rows.append(
+                {
+                    "measure_id": row["measure_id"],
+                    "doc_id": row["doc_id"],
+                    "text": row["text"],
+                    "first": one,
+                    "second": two,
+                    "labels": sorted(set(one) ^ set(two), key=LABELS.index),
+                }
+            )
+    return pd.DataFrame(rows, columns=["measure_id", "doc_id", "text", "first", "second", "labels"])
+
+
 def to_long(frame: pd.DataFrame, source: str = "gold") -> pd.DataFrame:
     """Wide label columns → the tidy ``measure_labels`` shape (every label, predicted or not)."""
     long = frame.melt(

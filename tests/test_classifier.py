@@ -71,6 +71,33 @@ def test_shipped_second_pass_covers_enough_measures_of_the_corpus(corpus):
     assert table.loc[list(LABELS), "kappa"].notna().all()
 
 
+def test_agreement_command_lists_the_measures_labelled_differently(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.corpus import disagreements
+
+    def write_pass(path, rows):
+        frame = pd.DataFrame(rows, columns=["measure_id", "text", "labels"])
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    write_pass(first, [("d:m1", "甲", ["study"]), ("d:m2", "乙", []), ("d:m3", "丙", ["meeting"])])
+    write_pass(
+        second, [("d:m3", "丙", ["meeting"]), ("d:m1", "甲", ["study", "meeting"]), ("d:m2", "乙", ())]
+    )
+    out = tmp_path / "differ.jsonl"
+    result = CliRunner().invoke(app, ["agreement", str(first), str(second), "--disagreements", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "study" in result.output and "1 measures labelled differently" in result.output
+    differ = pd.read_json(out, lines=True)
+    assert differ.measure_id.tolist() == ["d:m1"]
+    assert differ.loc[0, "first"] == ["study"] and differ.loc[0, "second"] == ["study", "meeting"]
+    assert differ.loc[0, "labels"] == ["meeting"]
+    assert disagreements(load_gold(first), load_gold(first)).empty
+
+
 def test_unfitted_classifier_refuses_to_predict():
     with pytest.raises(NotFittedError):
         classifier.MeasureClassifier().predict(["一是召开党组会议"])

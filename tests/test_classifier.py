@@ -85,7 +85,7 @@ def test_agreement_command_lists_the_measures_labelled_differently(tmp_path):
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     write_pass(first, [("d:m1", "甲", ["study"]), ("d:m2", "乙", []), ("d:m3", "丙", ["meeting"])])
     write_pass(
-        second, [("d:m3", "丙", ["meeting"]), ("d:m1", "甲", ["study", "meeting"]), ("d:m2", "乙", ())]
+        second, [("d:m3", "丙", ["meeting"]), ("d:m1", "甲", ["study", "meeting"]), ("d:m2", "乙", [])]
     )
     out = tmp_path / "differ.jsonl"
     result = CliRunner().invoke(app, ["agreement", str(first), str(second), "--disagreements", str(out)])

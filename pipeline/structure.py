@@ -422,7 +422,7 @@ def _sentence_measures(
             planned_from = None
         status = pat.STATUS_LINE.match(s)
         if status:
-            out.append((-1, a + status.start("status"), b, False))
+            out.append((-1, a, b, False))
         elif _is_action_sentence(s, reported):
             out.append((0, a, b, planned_from is not None))
     return out

@@ -98,7 +98,7 @@ def test_an_answer_label_before_narrative_is_not_part_of_the_measure():
 
 def test_status_line_is_a_measure_and_sets_the_status():
     notice = parse("二、整改情况\n问题1：台账不全。\n整改情况：已完成整改。一是补齐台账；二是开展自查。")
-    assert [m.text for m in notice.measures] == ["已完成整改", "一是补齐台账", "二是开展自查"]
+    assert [m.text for m in notice.measures] == ["整改情况：已完成整改", "一是补齐台账", "二是开展自查"]
     assert notice.problems[0].status == "completed"
 
 
@@ -201,7 +201,8 @@ def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
     glued ordinals, indented problem lines, audit findings) were checked on batches 1-4,
     so this is a development figure, no longer a held-out one. Batch 5 (s-v) arrived after
     those fixes: recall 0.894, precision 0.918 on it alone, when it was added, before the
-    fixes it prompted (problem-title words of audit reports, more action cues).
+    fixes it prompted (problem-title words of audit reports, more action cues, status lines
+    keeping their label as most annotations do). All 108: 0.939 / 0.955.
     """
     found = total = predicted = 0
     for path in sorted((REPO / "data" / "labelled" / "annotations").glob("*.json")):
@@ -213,4 +214,4 @@ def test_structure_finds_the_annotated_measures_of_the_labelled_corpus():
         found += sum(g in got for g in gold)
         total += len(gold)
         predicted += len(notice.measures)
-    assert found / total >= 0.91 and found / predicted >= 0.93, (found / total, found / predicted)
+    assert found / total >= 0.93 and found / predicted >= 0.945, (found / total, found / predicted)

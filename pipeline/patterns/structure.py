@@ -87,7 +87,7 @@ RUN_ON_MARKER = re.compile(rf"(?P<marker>(?P<num>{CN})是)")
 GLUED_ARABIC = r"(?<=[;。])[ ]*(?P<marker>(?P<num>{num}))(?=[\u4e00-\u9fff])"
 SEQUENCE_ORDER = {"首先": 1, "其次": 2, "再次": 3, "然后": 3, "此外": 4, "最后": 9}
 
-# A status line reported as a measure (WORDING.md shape 16), without its label.
+# A status line reported as a measure (WORDING.md shape 16), its 整改情况： label included.
 STATUS_LINE = re.compile(
     r"^(?:整改(?:情况|进展|状态|进度|结果)|完成情况)[ ]*:[ ]*(?P<status>(?:已|正在|持续|部分|基本|未)\S*)"
 )

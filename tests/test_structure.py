@@ -153,30 +153,32 @@ def test_numbered_lines_that_are_not_measure_markers_do_not_continue():
     assert [m.text for m in notice.measures][-2:] == ["2.成立整改工作领导小组", "建立问题整改台账并逐项销号"]
 
 
-def test_lead_phrase_items_of_the_next_steps_section_are_planned_measures():
-    notice = parse(
-        "一、整改工作开展情况\n局党组召开党组会议研究部署整改工作。\n"
-        "三、下一步工作打算\n"
-        "（一）巩固整改成果。对正在整改的2个问题继续按月调度，确保6月底前销号。\n"
-        "（二）健全长效机制。每半年开展一次交叉检查，结果与绩效挂钩。\n"
-    )
+@pytest.mark.parametrize(
+    ("items", "markers", "texts", "titles"),
+    [
+        (  # （一）巩固成果。对…… is an item with a lead phrase, not a sub-section
+            "（一）巩固整改成果。对正在整改的2个问题继续按月调度，确保6月底前销号。\n"
+            "（二）健全长效机制。每半年开展一次交叉检查，结果与绩效挂钩。\n",
+            ["（一）", "（二）"],
+            ["（一）巩固整改成果。对正在整改的2个问题", "（二）健全长效机制。每半年开展一次交叉检查"],
+            [],
+        ),
+        (  # a whole sentence after the marker is an item; a short title alone on its line is not
+            "（一）巩固整改成果\n对正在整改的2个问题继续按月调度，确保6月底前销号。\n"
+            "（二）每半年对存量资金开展一次回头看,由绩效股随机抽取10个部门复核,防止问题反弹。\n"
+            "（三）把审计整改与预算管理改革结合起来,持续提升资金使用绩效。\n",
+            [None, "（二）", "（三）"],
+            ["对正在整改的2个问题", "（二）每半年对存量资金", "（三）把审计整改"],
+            ["巩固整改成果"],
+        ),
+    ],
+)
+def test_items_of_the_next_steps_section_are_planned_measures(items, markers, texts, titles):
+    notice = parse("一、整改工作开展情况\n局党组召开党组会议研究部署整改工作。\n三、下一步工作打算\n" + items)
     planned = [m for m in notice.measures if m.scope == "planned"]
-    assert [m.marker for m in planned] == ["（一）", "（二）"]
-    assert planned[1].text.startswith("（二）健全长效机制。每半年开展一次交叉检查")
-    assert not any(s.heading.startswith("巩固") for s in notice.sections)
-
-
-def test_a_whole_sentence_after_a_next_steps_marker_is_a_measure_but_a_short_title_is_not():
-    notice = parse(
-        "三、下一步工作打算\n"
-        "（一）巩固整改成果\n对正在整改的2个问题继续按月调度，确保6月底前销号。\n"
-        "（二）每半年对存量资金开展一次回头看,由绩效股随机抽取10个部门复核,防止问题反弹。\n"
-        "（三）把审计整改与预算管理改革结合起来,持续提升资金使用绩效。\n"
-    )
-    planned = [m for m in notice.measures if m.scope == "planned"]
-    assert [m.marker for m in planned] == [None, "（二）", "（三）"]
-    assert planned[0].text.startswith("对正在整改的2个问题")
-    assert [s.heading for s in notice.sections if s.level == 2] == ["巩固整改成果"]
+    assert [m.marker for m in planned] == markers
+    assert all(m.text.startswith(t) for m, t in zip(planned, texts, strict=True))
+    assert [s.heading for s in notice.sections if s.level == 2] == titles
 
 
 @pytest.mark.parametrize(

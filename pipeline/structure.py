@@ -478,19 +478,14 @@ def parse_structure(source: Text) -> Notice:
 
     # in 三、下一步, （一）巩固成果。对…… is an item with a lead phrase, not a sub-section,
     # and so is a whole sentence on its own line: （二）每半年对…开展一次回头看，防止…。
-    def planned_item(h: _Heading) -> bool:
-        trailing = mt[h.heading_end : h.line.end].strip()
-        return bool(trailing) or _reads_as_item(mt[h.heading_start : h.heading_end])
-
+    planned_level2 = [h for h in headings if h.level == 2 and h.line in planned_lines]
+    lead_phrase_items = {h.line for h in planned_level2 if mt[h.heading_end : h.line.end].strip()}
     sentence_items = {
         h.line: h
-        for h in headings
-        if h.level == 2
-        and h.line in planned_lines
-        and not mt[h.heading_end : h.line.end].strip()
-        and _reads_as_item(mt[h.heading_start : h.heading_end])
+        for h in planned_level2
+        if h.line not in lead_phrase_items and _reads_as_item(mt[h.heading_start : h.heading_end])
     }
-    headings = [h for h in headings if not (h.level == 2 and h.line in planned_lines and planned_item(h))]
+    headings = [h for h in headings if h.line not in lead_phrase_items and h.line not in sentence_items]
     problem_starts = _choose_problem_family(mt, body, planned_lines)
     problem_starts, groups = _sub_problems(mt, body, planned_lines, problem_starts, headings)
     problem_lines = {p.line for p in problem_starts}
@@ -625,19 +620,10 @@ def _free_measures(
             continue
         if line in sentence_items:
             item = sentence_items[line]
-            end = item.heading_end
-            while end > item.marker_start and mt[end - 1] in pat.TRAILING:
-                end -= 1
-            section = _innermost(sections, item.marker_start)
-            spans.append(
-                (
-                    text[item.marker_start : item.marker_start + len(item.marker)],
-                    item.marker_start,
-                    end,
-                    Scope.PLANNED,
-                    section.section_id if section else None,
-                )
-            )
+            ms, me = _strip_span(mt, item.marker_start, item.heading_end)
+            section = _innermost(sections, ms)
+            marker = text[ms : ms + len(item.marker)]
+            spans.append((marker, ms, me, Scope.PLANNED, section.section_id if section else None))
             continue
         a = line.start
         if line in heading_at:

@@ -10,7 +10,10 @@ point to with ``documents.duplicate_of``.
 
 The shingles are hashed with numpy in one pass (a 64-bit polynomial of the five code
 points, finished with MurmurHash3's fmix64) instead of one SHA-1 call per shingle in
-Python; datasketch applies its permutations to those values. Python's own ``hash`` is
+Python. The signature is datasketch's ``affine32`` MinHash of those values, with its own
+permutations, computed here as one array expression: datasketch's ``update_batch`` turns
+every value into a Python int first, which cost more than the hashing itself
+(``tests/test_batch.py`` checks the values equal datasketch's). Python's own ``hash`` is
 never used, so every process and machine gives the same signature.
 """
 
@@ -63,14 +66,28 @@ def _permutations() -> np.ndarray:
     return MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME).permutations
 
 
+def minhash_values(hashes: np.ndarray) -> np.ndarray:
+    """datasketch's affine32 MinHash of 32-bit ``hashes``: fmix32 each, then per permutation
+    the least of ``a * h + b`` (wrapping uint32 arithmetic, as datasketch computes it)."""
+    h = hashes.astype(np.uint32)
+    h ^= h >> np.uint32(16)  # MurmurHash3's fmix32, datasketch's pre-mix for this scheme
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    a, b = _permutations()
+    permuted = np.empty((len(a), len(h)), dtype=np.uint32)  # one buffer, reduced along rows
+    np.multiply(a[:, None], h[None, :], out=permuted)
+    permuted += b[:, None]
+    return permuted.min(axis=1)
+
+
 def signature(notice: Notice) -> list[int] | None:
     """MinHash values of the notice's body, or None when it has too little text to compare."""
     key = body_key(notice)
     if len(key) < 50:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME, hashfunc=int, permutations=_permutations())
-    minhash.update_batch(shingle_hashes(key).tolist())
-    return [int(v) for v in minhash.hashvalues]
+    return minhash_values(shingle_hashes(key)).tolist()
 
 
 class NearDuplicateIndex:

@@ -228,6 +228,21 @@ def test_exact_and_near_duplicates(tmp_path):
         assert by_file[name].duplicate_of == first.doc_id, name
 
 
+@pytest.mark.parametrize("length", [1, 2, 64, 3001])
+def test_minhash_values_equal_datasketch(length):
+    """Our one-expression MinHash is datasketch's affine32 MinHash of the same values."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from pipeline.dedup import NUM_PERM, SCHEME, _permutations, minhash_values
+
+    hashes = np.random.default_rng(length).integers(0, 2**32, length, dtype=np.uint64)
+    reference = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME, hashfunc=int)
+    reference.update_batch(hashes.tolist())
+    assert (reference.permutations == _permutations()).all()
+    assert minhash_values(hashes).tolist() == reference.hashvalues.tolist()
+
+
 def test_near_duplicate_index_on_disk_answers_like_in_memory_and_is_removed(tmp_path):
     import numpy as np
 

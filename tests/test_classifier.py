@@ -195,6 +195,50 @@ def test_rules_follow_the_guide(text, labels):
     assert {label for label in LABELS if votes[label]} == labels
 
 
+def _pattern_ops(tree) -> set[str]:
+    import re._parser as sre_parse
+
+    found = set()
+    for op, arg in tree:
+        found.add(str(op))
+        for item in arg if isinstance(arg, list | tuple) else [arg]:
+            for sub in item if isinstance(item, list | tuple) else [item]:
+                if isinstance(sub, sre_parse.SubPattern):
+                    found |= _pattern_ops(sub)
+    return found
+
+
+def test_labelling_patterns_have_no_anchors_or_lookarounds():
+    """Votes are found by scanning all texts joined together, which is only exact so."""
+    import re._parser as sre_parse
+
+    for lf in rules.LABELLING_FUNCTIONS:
+        ops = _pattern_ops(sre_parse.parse(lf.pattern.pattern))
+        assert "LITERAL" in ops, lf.name  # the walk reaches the pattern's atoms
+        assert not ops & {"AT", "ASSERT", "ASSERT_NOT", "GROUPREF"}, lf.name
+    assert "AT" in _pattern_ops(sre_parse.parse("(?:a|^b)"))
+    assert "ASSERT" in _pattern_ops(sre_parse.parse("x(?=y)"))
+
+
+def test_votes_over_joined_texts_equal_votes_text_by_text(corpus):
+    from pipeline.ingest import match_form
+
+    def one_by_one(texts):
+        forms = [rules._TITLE.sub("《文件》", match_form(t)) for t in texts]
+        return np.array([[lf(f) for lf in rules.LABELLING_FUNCTIONS] for f in forms], dtype=bool)
+
+    texts = list(corpus.text)
+    # a line break inside a text makes a match run across it: those functions go text by text
+    broken = ["召开党组会\n议研究部署", "组织开展\n自查", "学习", "", "责令\n整改", "对发现的问题\n,将追责"]
+    joined = "".join(broken)
+    assert any("\n" in m.group() for lf in rules.LABELLING_FUNCTIONS for m in lf.pattern.finditer(joined))
+    texts += broken
+    fast = rules.vote_matrix(texts)
+    assert fast.shape == (len(texts), len(rules.LABELLING_FUNCTIONS)) and fast.sum() > len(corpus)
+    assert (fast == one_by_one(texts)).all()
+    assert rules.vote_matrix([]).shape == (0, len(rules.LABELLING_FUNCTIONS))
+
+
 def test_rule_summary_reports_every_function(corpus):
     table = rules.summary(list(corpus.text[:300]), corpus.iloc[:300])
     assert {"function", "label", "coverage", "overlap", "conflicts", "precision"} <= set(table.columns)

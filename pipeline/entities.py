@@ -260,11 +260,11 @@ def find_amounts(
 ) -> list[EntityValue]:
     """Money (in yuan), percentages and quantities with their measure words."""
     out: list[EntityValue] = []
-    spans = list(taken)
+    spans = protected + taken  # what a new amount may not overlap; each amount found joins it
     multipliers = {"元": 1, "千元": 1e3, "万元": 1e4, "亿元": 1e8}
     for m in pat.MONEY.finditer(mt):
         start = m.start("n") if m.group("pre") in (None, "共计", "合计", "累计", "超过") else m.start()
-        if _overlaps(start, m.end(), protected + spans):
+        if _overlaps(start, m.end(), spans):
             continue
         n = cn_number(m.group("n"))
         if n is None:
@@ -278,7 +278,7 @@ def find_amounts(
         spans.append((start, m.end()))
     for m in pat.PERCENT.finditer(mt):
         start = m.start("n") if m.group("n") and m.group("pre") == "超过" else m.start()
-        if _overlaps(start, m.end(), protected + spans):
+        if _overlaps(start, m.end(), spans):
             continue
         n = cn_number(m.group("n") or m.group("cn"))
         approx = bool(m.group("approx")) or m.group("pre") in ("约", "近")
@@ -294,7 +294,7 @@ def find_amounts(
             start = m.start() if pre == "约" else m.start("n")
             end = m.end()
             if (start > 0 and (mt[start - 1].isdigit() or mt[start - 1] in ".-/:")) or _overlaps(
-                start, end, protected + spans
+                start, end, spans
             ):
                 continue
             unit = m.group("unit")

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from pipeline import entities
 from pipeline.config import MODELS_DIR
 from pipeline.ingest import match_form
@@ -117,13 +119,14 @@ class Tagger:
         if not texts:
             return notices
         scores, chosen = self.classifier.predict_scores(texts)
+        scores, chosen = np.asarray(scores, dtype=float).tolist(), np.asarray(chosen, dtype=bool).tolist()
         found: list[list[MeasureLabel]] = []  # all built first: a failure leaves no notice half-labelled
         row = 0
         for notice in notices:
             found.append([])
             for measure in notice.measures:
                 found[-1].extend(
-                    MeasureLabel(measure.measure_id, label, float(score), bool(yes), self.model_id)
+                    MeasureLabel(measure.measure_id, label, score, yes, self.model_id)
                     for label, score, yes in zip(LABELS, scores[row], chosen[row], strict=True)
                 )
                 row += 1

@@ -515,7 +515,9 @@ def document_fields(
     tail_start = footer_start if footer_start is not None else max(0, len(mt) - 200)
     from pipeline.structure import logical_lines
 
-    tail_lines = [(ln.start, mt[ln.start : ln.end]) for ln in logical_lines(mt) if ln.end > tail_start]
+    tail_lines = [
+        (ln.start, mt[ln.start : ln.end]) for ln in logical_lines(mt, tail_start) if ln.end > tail_start
+    ]
     tail_lines = [(max(o, tail_start), ln[max(0, tail_start - o) :]) for o, ln in tail_lines]
     for offset, line in reversed(tail_lines):
         s = line.strip()

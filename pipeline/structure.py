@@ -71,11 +71,15 @@ class _ProblemStart:
     no: int | None
 
 
-def logical_lines(mt: str) -> list[Line]:
-    """Lines of the text; a long flattened line is cut where a space stands for a break."""
+def logical_lines(mt: str, start: int = 0) -> list[Line]:
+    """Lines of the text; a long flattened line is cut where a space stands for a break.
+
+    With ``start``, only the lines from the one holding that offset on (the same lines,
+    without splitting the text before them).
+    """
     lines: list[Line] = []
-    pos = 0
-    for raw in mt.split("\n"):
+    pos = mt.rfind("\n", 0, start) + 1
+    for raw in mt[pos:].split("\n"):
         start, end = pos, pos + len(raw)
         pos = end + 1
         if end - start > pat.FLAT_LINE_MIN:

@@ -138,3 +138,23 @@ def test_samples_tile_and_rows_match_text():
         seg = seg.sort_values("start")
         assert seg.start.iloc[0] == 0 and seg.end.iloc[-1] == len(texts[doc_id])
         assert (seg.start.iloc[1:].to_numpy() == seg.end.iloc[:-1].to_numpy()).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.text(alphabet="整改 。，1一是 ", max_size=30),
+            st.text(alphabet="措施落实到位 。一二三、是通报  ", min_size=120, max_size=200),
+        ),
+        max_size=8,
+    ),
+    at=st.integers(min_value=0, max_value=2000),
+)
+def test_logical_lines_from_an_offset_are_the_tail_of_all_lines(lines, at):
+    """The fields stage reads only the lines from the footer on, without splitting the rest."""
+    mt = "\n".join(lines)
+    at = min(at, len(mt))
+    line_start = mt.rfind("\n", 0, at) + 1
+    tail = [ln for ln in structure.logical_lines(mt) if ln.end >= line_start]
+    assert structure.logical_lines(mt, at) == tail

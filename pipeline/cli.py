@@ -226,6 +226,34 @@ def compare(
 
 
 @app.command()
+def curve(
+    gold: Annotated[Path, typer.Argument(help="Gold table to grow.")] = Path("data/labelled"),
+    held_out: Annotated[
+        Path | None, typer.Option("--held-out", help="An annotated notice to score each model on too.")
+    ] = None,
+    sizes: Annotated[
+        list[int] | None, typer.Option("--size", help="Notices to train on (repeatable); all are added.")
+    ] = None,
+    model: Annotated[Path, typer.Option("--model", help="Model folder whose card gets the curve.")] = Path(
+        "models/measures"
+    ),
+) -> None:
+    """Learning curve: does more annotation of the same kind still help (notices in written order)?"""
+    import json
+
+    from pipeline import training
+    from pipeline.corpus import load_gold
+
+    steps = [*(sizes or [20, 40, 60, 80]), None]
+    held = load_gold(held_out) if held_out else None
+    table = training.learning_curve(load_gold(gold), steps, held_out=held)
+    _print_table(table.round(3), "learning curve")
+    if (model / "metrics.json").exists():
+        training.add_to_metrics(model, "learning_curve", json.loads(table.round(4).to_json(orient="records")))
+        training.write_card(model)
+
+
+@app.command()
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold table, or a notice annotation like seed_gold.json.")],
     model: Annotated[str | None, typer.Option("--model", help="Model folder, or 'rules'.")] = None,

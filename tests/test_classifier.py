@@ -332,6 +332,44 @@ def test_train_evaluate_and_label_commands_end_to_end(corpus, tmp_path):
     assert set(frame.source) == {"rules"} and len(frame) % 7 == 0
 
 
+def test_learning_curve_trains_on_growing_prefixes_and_reaches_the_card(corpus, tmp_path):
+    import shutil
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    small = corpus[corpus.doc_id.str[0].isin(["c", "d"])].copy()
+    held = corpus[corpus.doc_id.str[0] == "f"].copy()
+    for frame, name in ((small, "small.csv"), (held, "held.csv")):
+        frame["labels"] = frame.apply(lambda r: json.dumps([lab for lab in LABELS if r[lab]]), axis=1)
+        frame[["doc_id", "measure_id", "scope", "text", "labels"]].to_csv(tmp_path / name, index=False)
+    docs = sorted(small.doc_id.unique())
+    table = training.learning_curve(small, [5, 10, None], held_out=held)
+    assert table.notices.tolist() == [5, 10, len(docs)]
+    assert table.rest_notices.tolist() == [len(docs) - 5, len(docs) - 10, 0]
+    assert table.measures.is_monotonic_increasing and table.measures.iloc[-1] == len(small)
+    assert table.held_out_macro_f1.between(0, 1).all() and pd.isna(table.rest_macro_f1.iloc[-1])
+    first, rest = small[small.doc_id.isin(docs[:5])], small[~small.doc_id.isin(docs[:5])]
+    alone = classifier.MeasureClassifier().fit(
+        list(first.text), first[list(LABELS)].to_numpy(dtype=bool), groups=list(first.doc_id)
+    )
+    expected = classifier.evaluate(rest[list(LABELS)].to_numpy(dtype=bool), alone.predict(list(rest.text)), 5)
+    assert table.rest_macro_f1.iloc[0] == pytest.approx(expected.set_index("label").f1["macro"])
+
+    card = tmp_path / "m"
+    card.mkdir()
+    shutil.copy(MODEL_DIR / "metrics.json", card / "metrics.json")
+    args = ["curve", str(tmp_path / "small.csv"), "--held-out", str(tmp_path / "held.csv")]
+    result = CliRunner().invoke(app, [*args, "--size", "5", "--model", str(card)])
+    assert result.exit_code == 0, result.output
+    curve = json.loads((card / "metrics.json").read_text(encoding="utf-8"))["learning_curve"]
+    assert [r["notices"] for r in curve] == [5, len(docs)]
+    text = (card / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "## Learning curve" in text and "| 5 |" in text
+
+
 def test_a_model_trained_with_other_rules_is_refused(tmp_path):
     import shutil
 

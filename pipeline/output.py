@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -88,10 +90,11 @@ class MemoryStore:
         return tables
 
 
-def _scratch_db(path: Path, tables: str) -> sqlite3.Connection:
+def _scratch_db(path: Path, tables: str, shared: bool = False) -> sqlite3.Connection:
     """A SQLite file for one run's working state: no journal, no fsync, one long
-    transaction (the file is rebuilt if the run dies, so durability buys nothing)."""
-    db = sqlite3.connect(str(path), isolation_level=None)
+    transaction (the file is rebuilt if the run dies, so durability buys nothing).
+    ``shared``: usable from other threads (the caller serialises the calls)."""
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=not shared)
     db.executescript(f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; {tables} BEGIN;")
     return db
 
@@ -291,9 +294,11 @@ class OutputStore:
                 combine.add_extra_paths(_pairs(batch))
         combine.settle()
         staged: list[tuple[Path, Path]] = []
-        counts = {}
-        for name in TABLES:
-            counts[name] = self._stage(name, combine, staged)
+        # two tables at a time: reading, compressing and encoding run in Arrow without the GIL
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda name: self._stage(name, combine), TABLES))
+        counts = {name: count for name, (count, _) in zip(TABLES, results, strict=True)}
+        staged += [pair for _, pairs in results for pair in pairs]
         if self.fmt == "duckdb":
             staged.append(self._stage_duckdb({target.stem: tmp for tmp, target in staged}))
         staged.append(self._stage_signatures(combine))
@@ -333,7 +338,9 @@ class OutputStore:
                 if table.num_rows:
                     yield table
 
-    def _stage(self, name: str, combine: Ownership, staged: list[tuple[Path, Path]]) -> int:
+    def _stage(self, name: str, combine: Ownership) -> tuple[int, list[tuple[Path, Path]]]:
+        """Write ``name`` combined under temporary names: (rows, [(temporary, final path)])."""
+        staged: list[tuple[Path, Path]] = []
         state = self._state_table(name)
         state.parent.mkdir(parents=True, exist_ok=True)
         tmp = state.with_name(f".{state.name}.staged")
@@ -351,7 +358,7 @@ class OutputStore:
                 for batch in pq.ParquetFile(tmp).iter_batches():
                     writer.write_table(write.for_csv(pa.Table.from_batches([batch])))
             staged.append((csv_tmp, self.out / f"{name}.csv"))
-        return count
+        return count, staged
 
     def _stage_duckdb(self, parquet: dict[str, Path]) -> tuple[Path, Path]:
         """One DuckDB file holding every table (SCHEMA.md ``--format duckdb``), built from the
@@ -422,7 +429,9 @@ class Ownership:
             path,
             "CREATE TABLE seen(doc_id TEXT NOT NULL, origin TEXT NOT NULL, rank INTEGER NOT NULL);"
             "CREATE TABLE extra(doc_id TEXT NOT NULL, path TEXT NOT NULL);",
+            shared=True,
         )
+        self._lock = threading.Lock()  # tables are staged on two threads, one connection
         self._has_extra = False
 
     def add_documents(self, origin: str, rank: int, doc_ids: list[str]) -> None:
@@ -442,18 +451,21 @@ class Ownership:
         self._has_extra = self._db.execute("SELECT 1 FROM extra LIMIT 1").fetchone() is not None
 
     def dropped(self, origin: str) -> pa.Array:
-        rows = self._db.execute("SELECT DISTINCT doc_id FROM dropped WHERE origin = ?", (origin,))
-        return pa.array([r[0] for r in rows], pa.string())
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT doc_id FROM dropped WHERE origin = ?", (origin,))
+            return pa.array([r[0] for r in rows], pa.string())
 
     def extra_paths(self, doc_ids: list[str]) -> dict[str, list[str]]:
         """Extra paths of these documents, in the order they were met."""
         if not self._has_extra or not doc_ids:
             return {}
         found: dict[str, list[str]] = {}
-        rows = self._db.execute(
-            "SELECT doc_id, path FROM extra WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-            (json.dumps(doc_ids),),
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id, path FROM extra"
+                " WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                (json.dumps(doc_ids),),
+            ).fetchall()
         for doc_id, path in rows:
             found.setdefault(doc_id, []).append(path)
         return found

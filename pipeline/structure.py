@@ -320,6 +320,8 @@ def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
         for family, regex in pat.ENUM_FAMILIES:
             # only a first item starting earlier can win: stop scanning just past the best so far
             limit = end if first is None else min(end, first[0] + pat.MARKER_SPAN)
+            if not any(mt.find(literal, pos, limit) >= 0 for literal in pat.FIRST_ITEM_LITERALS[family]):
+                continue
             for m in regex.finditer(mt, pos, limit):
                 num = m.group("num")
                 if (family == "sequence_words" and num == "首先") or (

@@ -77,3 +77,37 @@ def test_protected_spans_on_the_corpus(paragraphs):
     for text in paragraphs:
         assert entities.protected_spans(text) == [m.span() for m in entity_patterns.PROTECTED.finditer(text)]
     assert entities.protected_spans("邮箱:zg_2024@example.cn,电话0551-1234567") == [(3, 21), (24, 36)]
+
+
+def _first_items(text: str) -> list[tuple[str, str]]:
+    """(family, marker text) of every match worth ordinal 1, as the enumeration parser takes it."""
+    from pipeline.patterns import structure as structure_patterns
+    from pipeline.structure import cn_to_int
+
+    found = []
+    for family, regex in structure_patterns.ENUM_FAMILIES:
+        for m in regex.finditer(text):
+            num = m.group("num")
+            first = num == "首先" if family == "sequence_words" else cn_to_int(num) == 1
+            if first:
+                found.append((family, m.group()))
+    return found
+
+
+def test_every_enumeration_family_names_the_literals_of_its_first_item(paragraphs):
+    from pipeline.patterns import structure as structure_patterns
+
+    literals = structure_patterns.FIRST_ITEM_LITERALS
+    assert set(literals) == {family for family, _ in structure_patterns.ENUM_FAMILIES}
+    firsts = [item for text in paragraphs for item in _first_items(text)]
+    assert {family for family, _ in firsts} >= {"cn_shi", "paren_num", "arabic", "paren_cn", "circled"}
+    assert all(any(lit in marker for lit in literals[family]) for family, marker in firsts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="一二三四五六七八九十是第首先其次最后0123456789()、.,;。①②\n 整改", max_size=30))
+def test_no_generated_first_item_lacks_its_literal(text):
+    from pipeline.patterns import structure as structure_patterns
+
+    for family, marker in _first_items(text):
+        assert any(lit in marker for lit in structure_patterns.FIRST_ITEM_LITERALS[family]), (family, marker)

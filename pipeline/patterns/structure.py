@@ -78,6 +78,18 @@ ENUM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),  # 1、7月… is an item
     ("paren_cn", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>{CN})\))")),
 )
+# What a first item (ordinal 1) of each family must contain: where a stretch of text holds
+# none of these, that family's pattern, which tries every position, need not scan it.
+FIRST_ITEM_LITERALS: dict[str, tuple[str, ...]] = {
+    "cn_shi": ("一是",),  # a numeral worth 1 ends in 一 (二一 is read as 1 too)
+    "paren_num": (")",),
+    "circled": ("①",),
+    "half_paren_num": (")",),
+    "di_cn": ("第",),
+    "sequence_words": ("首先",),
+    "arabic": ("、", "."),
+    "paren_cn": (")",),
+}
 # Room for any marker above and the character its lookahead reads (（12）, 第十二、…).
 MARKER_SPAN = 16
 # Later ordinals of 一是 may run on with no stop before them, but not inside words.

@@ -111,3 +111,21 @@ def test_no_generated_first_item_lacks_its_literal(text):
 
     for family, marker in _first_items(text):
         assert any(lit in marker for lit in structure_patterns.FIRST_ITEM_LITERALS[family]), (family, marker)
+
+
+PHONES_PLAIN = r"|(?<!\d)(?:0\d{2,3}-?\d{7,8}|1[3-9]\d{9})(?!\d)"
+PHONES_FAST = r"|0(?<!\d0)\d{2,3}-?\d{7,8}(?!\d)|1(?<!\d1)[3-9]\d{9}(?!\d)"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789-号第轮〔〕()邮编:一二届 a", max_size=40))
+def test_phone_branch_matches_like_its_plain_lookbehind_form(text):
+    import re
+
+    assert PHONES_FAST in entity_patterns._PROTECTED
+    plain = re.compile(entity_patterns._PROTECTED.replace(PHONES_FAST, PHONES_PLAIN).replace("<email>", ""))
+    fast = entity_patterns.PROTECTED_WITHOUT_EMAIL
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in fast.finditer(f"电话0551-1234567,{text}13912345678")] == [
+        m.span() for m in plain.finditer(f"电话0551-1234567,{text}13912345678")
+    ]

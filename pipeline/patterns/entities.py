@@ -38,7 +38,9 @@ PERIOD_SEP = r"\s*(?:至|到|—|－|-|~|～)\s*"
 _PROTECTED = (
     r"[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*\d*\s*号?"
     r"|(?:索引号|编号|文号)[:：]?\s*[\w\-/]+"
-    r"|(?<!\d)(?:0\d{2,3}-?\d{7,8}|1[3-9]\d{9})(?!\d)"
+    # phones, with the no-digit-before test after the first digit: a pattern whose every
+    # branch opens with a character or class lets the engine skip to where one can start
+    r"|0(?<!\d0)\d{2,3}-?\d{7,8}(?!\d)|1(?<!\d1)[3-9]\d{9}(?!\d)"
     r"|(?:邮编|邮政编码)[:：]?\s*\d{6}"
     r"|\d+号(?:院|楼)?"
     r"|\d{1,2}:\d{2}(?::\d{2})?"

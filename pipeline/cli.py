@@ -139,6 +139,8 @@ def run(
     if not quiet:
         status_text = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "none"
         extra = f" · skipped {result.skipped} already written" if result.skipped else ""
+        if result.duplicates:  # same text as a document already read: only the path is added
+            extra += f" · identical inputs {result.duplicates} (listed with their first copy)"
         typer.echo(
             f"documents {result.documents} · problems {result.problems} · measures {result.measures} · "
             f"parse status: {status_text} · near-duplicates {result.near_duplicates} · "

@@ -43,5 +43,6 @@ class Progress:
         self._bar.update(
             self._task,
             description=f"documents {result.documents} · {rate:.2f} MB/s · errors {len(result.errors)}"
-            + (f" · skipped {result.skipped}" if result.skipped else ""),
+            + (f" · skipped {result.skipped}" if result.skipped else "")
+            + (f" · identical {result.duplicates}" if result.duplicates else ""),
         )

@@ -291,8 +291,8 @@ class DaskEngine:
 @dataclass
 class RunResult:
     documents: int = 0
-    skipped: int = 0
-    duplicates: int = 0
+    skipped: int = 0  # read before under the same path: nothing to do
+    duplicates: int = 0  # the text of a document already read, under another path: path added
     near_duplicates: int = 0
     problems: int = 0
     measures: int = 0
@@ -463,6 +463,7 @@ def manifest(result: RunResult, options: RunOptions, model_id: str | None) -> di
             "files": result.inputs,
             "bytes": result.bytes_read,
             "skipped_already_written": result.skipped,
+            "identical_to_another_input": result.duplicates,
         },
         "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
     }

@@ -161,6 +161,24 @@ def test_missing_input_is_reported_not_fatal(tmp_path):
     assert "nope.txt: no such file or folder" in result.output
 
 
+def test_identical_inputs_under_new_paths_are_reported_not_silently_absorbed(tmp_path):
+    import json
+    import shutil
+
+    out, copy = tmp_path / "out", tmp_path / "copy"
+    shutil.copytree(RAW, copy)
+    first = runner.invoke(app, ["run", str(RAW), "--out", str(out), "--model", "rules"])
+    assert first.exit_code == 0 and "identical inputs" not in first.output
+    again = runner.invoke(app, ["run", str(copy), "--out", str(out), "--model", "rules"])
+    assert again.exit_code == 0, again.output
+    assert "documents 0" in again.output
+    assert "identical inputs 9 (listed with their first copy)" in again.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["identical_to_another_input"] == 9
+    paths = pd.read_parquet(out / "documents.parquet").source_paths
+    assert all(len(p) == 2 and str(copy) in p[1] for p in paths)
+
+
 def test_a_rerun_with_another_model_refuses_to_mix_labels(tmp_path):
     """Skipping by content hash would keep the old model's labels beside the new ones."""
     out = tmp_path / "out"

@@ -286,8 +286,7 @@ def learning_curve(
     """
     docs = sorted(frame.doc_id.unique())
     rows = []
-    for size in sizes:
-        n = len(docs) if size is None else min(size, len(docs))
+    for n in dict.fromkeys(len(docs) if size is None else min(size, len(docs)) for size in sizes):
         seen = frame.doc_id.isin(docs[:n])
         train, rest = frame[seen], frame[~seen]
         model = classifier.MeasureClassifier(C=C, folds=folds).fit(
@@ -451,8 +450,15 @@ def write_card(folder: Path) -> Path:
         "  reading real notices (rules 0.78); trained on a-r, 0.921 on batch s-v, written to report",
         "  concrete fixes in many registers (rectification 0.959; rules 0.816). What the written",
         "  corpus misses is specific to real wording, not to a writer's style",
-        "  (`data/labelled/ADJUDICATION.md` has the code). The learning curve shows it too: more",
-        "  written notices keep raising the score on notices written later, not on the real one.",
+        "  (`data/labelled/ADJUDICATION.md` has the code).",
+        *(
+            [
+                "  The learning curve above shows it too: more written notices keep raising the score",
+                "  on notices written later, not on the real one.",
+            ]
+            if curve
+            else []
+        ),
         "",
         "## Reproduce",
         "",

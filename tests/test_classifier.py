@@ -346,8 +346,8 @@ def test_learning_curve_trains_on_growing_prefixes_and_reaches_the_card(corpus, 
         frame["labels"] = frame.apply(lambda r: json.dumps([lab for lab in LABELS if r[lab]]), axis=1)
         frame[["doc_id", "measure_id", "scope", "text", "labels"]].to_csv(tmp_path / name, index=False)
     docs = sorted(small.doc_id.unique())
-    table = training.learning_curve(small, [5, 10, None], held_out=held)
-    assert table.notices.tolist() == [5, 10, len(docs)]
+    table = training.learning_curve(small, [5, 10, 1000, None], held_out=held)
+    assert table.notices.tolist() == [5, 10, len(docs)]  # sizes past the corpus mean all of it, once
     assert table.rest_notices.tolist() == [len(docs) - 5, len(docs) - 10, 0]
     assert table.measures.is_monotonic_increasing and table.measures.iloc[-1] == len(small)
     assert table.held_out_macro_f1.between(0, 1).all() and pd.isna(table.rest_macro_f1.iloc[-1])

@@ -22,7 +22,7 @@ import numpy as np
 from pipeline import entities
 from pipeline.config import MODELS_DIR
 from pipeline.ingest import match_form
-from pipeline.types import LABELS, Entity, EntityType, MeasureLabel, Notice, SegmentKind
+from pipeline.types import LABELS, Entity, EntityType, MeasureLabels, Notice, SegmentKind
 
 DEFAULT_MODEL = "measures"
 RECOVERY = re.compile(r"追回|挽回|收回|退还|退回|清退|追缴|缴回|上缴|归还")
@@ -120,18 +120,21 @@ class Tagger:
             return notices
         scores, chosen = self.classifier.predict_scores(texts)
         scores, chosen = np.asarray(scores, dtype=float).tolist(), np.asarray(chosen, dtype=bool).tolist()
-        found: list[list[MeasureLabel]] = []  # all built first: a failure leaves no notice half-labelled
+        found: list[MeasureLabels] = []  # all built first: a failure leaves no notice half-labelled
         row = 0
         for notice in notices:
-            found.append([])
-            for measure in notice.measures:
-                found[-1].extend(
-                    MeasureLabel(measure.measure_id, label, score, yes, self.model_id)
-                    for label, score, yes in zip(LABELS, scores[row], chosen[row], strict=True)
-                )
-                row += 1
+            ids = [m.measure_id for m in notice.measures]
+            found.append(
+                MeasureLabels(ids, scores[row : row + len(ids)], chosen[row : row + len(ids)], self.model_id)
+            )
+            row += len(ids)
+        if row != len(scores) or any(len(r) != len(LABELS) for r in scores):
+            raise ValueError(
+                f"the classifier gave {len(scores)} rows of scores for {row} measures "
+                f"and {len(LABELS)} labels"
+            )
         for notice, labels in zip(notices, found, strict=True):
-            notice.labels.extend(labels)
+            notice.labels = labels
         return notices
 
 

@@ -7,6 +7,7 @@ and a notebook can stop after any of them. Offsets are always Python string offs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -178,6 +179,30 @@ class MeasureLabel:
 
 
 @dataclass
+class MeasureLabels:
+    """Every measure's score and yes/no for each label of ``LABELS``, held as columns.
+
+    A notice of 36 measures has 252 label rows: as two lists of rows (one row per measure,
+    one value per label) they come straight from the classifier's arrays, where one object
+    per row cost more than scoring them. Iterating gives ``MeasureLabel`` rows, measure by
+    measure in ``LABELS`` order, as the ``measure_labels`` table has them.
+    """
+
+    measure_ids: list[str] = field(default_factory=list)
+    scores: list[list[float]] = field(default_factory=list)
+    predicted: list[list[bool]] = field(default_factory=list)
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.measure_ids) * len(LABELS)
+
+    def __iter__(self) -> Iterator[MeasureLabel]:
+        for measure_id, scores, chosen in zip(self.measure_ids, self.scores, self.predicted, strict=True):
+            for label, score, yes in zip(LABELS, scores, chosen, strict=True):
+                yield MeasureLabel(measure_id, label, score, yes, self.source)
+
+
+@dataclass
 class DocumentFields:
     """The notice's own facts (title, who inspected whom, when); filled by ``tag``."""
 
@@ -213,7 +238,7 @@ class Notice:
     measures: list[Measure] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
-    labels: list[MeasureLabel] = field(default_factory=list)
+    labels: MeasureLabels = field(default_factory=MeasureLabels)
     parse_status: ParseStatus = ParseStatus.UNSTRUCTURED
     duplicate_of: str | None = None
     model_id: str | None = None

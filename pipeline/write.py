@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.types import ErrorRecord, Notice
+from pipeline.types import LABELS, ErrorRecord, MeasureLabels, Notice
 
 S, INT, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
@@ -178,7 +179,7 @@ def rows_for(notice: Notice, pipeline_version: str) -> dict[str, Columns]:
         "sections": _columns("sections", doc_id, notice.sections),
         "problems": _columns("problems", doc_id, notice.problems),
         "measures": _columns("measures", doc_id, notice.measures),
-        "measure_labels": _columns("measure_labels", doc_id, notice.labels),
+        "measure_labels": _label_columns(doc_id, notice.labels),
         "entities": _columns("entities", doc_id, notice.entities),
         "segments": _columns("segments", doc_id, notice.segments),
         "errors": empty_columns("errors"),
@@ -196,6 +197,25 @@ def _columns(table: str, doc_id: str, objects: list) -> Columns:
     for name, values in zip(names, fields, strict=True):
         columns[name] = [str(v) for v in values] if name in _AS_TEXT else list(values)
     return columns
+
+
+def _label_columns(doc_id: str, labels: MeasureLabels) -> Columns:
+    """``measure_labels`` rows straight from the label columns: measure by measure, ``LABELS`` order."""
+    width = len(LABELS)
+    measures = len(labels.measure_ids)
+    if len(labels.scores) != measures or len(labels.predicted) != measures:
+        raise ValueError(f"{doc_id}: {measures} measures but {len(labels.scores)} rows of label scores")
+    if any(len(row) != width for rows in (labels.scores, labels.predicted) for row in rows):
+        raise ValueError(f"{doc_id}: label rows must hold one value for each of the {width} labels")
+    count = len(labels)
+    return {
+        "doc_id": [doc_id] * count,
+        "measure_id": [m for m in labels.measure_ids for _ in range(width)],
+        "label": list(LABELS) * measures,
+        "score": list(chain.from_iterable(labels.scores)),
+        "predicted": list(chain.from_iterable(labels.predicted)),
+        "source": [labels.source] * count,
+    }
 
 
 def empty_columns(table: str | pa.Schema) -> Columns:

@@ -257,6 +257,42 @@ def test_classify_returns_a_tidy_frame_for_any_texts():
     assert "self_check" in set(chosen[chosen.text_id == 1].label)
 
 
+def test_notice_labels_are_the_classifier_scores_in_table_order():
+    """Labels are held as columns; iterating them and the table give the classifier's scores."""
+    from pipeline import tag, write
+
+    tagger = tag.Tagger.default()
+    notice = pipeline.parse(
+        "一、整改情况\n1.针对台账不全的问题。一是召开党组会议研究整改；二是开展全面自查。", tagger=tagger
+    )
+    scores, chosen = tagger.classifier.predict_scores([m.text for m in notice.measures])
+    rows = list(notice.labels)
+    assert len(rows) == len(notice.labels) == 7 * len(notice.measures) == 14
+    assert [(r.measure_id, r.label) for r in rows] == [
+        (m.measure_id, lb) for m in notice.measures for lb in LABELS
+    ]
+    assert [r.score for r in rows] == pytest.approx(np.asarray(scores).ravel().tolist())
+    assert [r.predicted for r in rows] == np.asarray(chosen).ravel().tolist()
+    table = write.rows_for(notice, "test")["measure_labels"]
+    assert list(
+        zip(table["measure_id"], table["label"], table["score"], table["predicted"], strict=True)
+    ) == [(r.measure_id, r.label, r.score, r.predicted) for r in rows]
+    assert set(table["source"]) == {tagger.model_id}
+
+
+def test_a_classifier_giving_too_few_labels_is_refused():
+    from pipeline import ingest, structure, tag
+
+    class SixLabels:
+        def predict_scores(self, texts):
+            return np.zeros((len(texts), 6)), np.zeros((len(texts), 6), dtype=bool)
+
+    notice = structure.parse_structure(ingest.text_from_string("一、整改情况\n一是补齐台账；二是开展自查。"))
+    with pytest.raises(ValueError, match="7 labels"):
+        tag.Tagger(SixLabels(), "six").label_measures([notice])
+    assert len(notice.labels) == 0  # nothing half-labelled
+
+
 def test_shipped_model_has_card_metrics_and_is_used_by_run():
     info = json.loads((MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
     assert info["rules_fingerprint"] == rules.rules_fingerprint(), (

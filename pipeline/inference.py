@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.ingest import match_form
+from pipeline.ingest import match_form, match_forms
 from pipeline.types import LABELS
 
 WEIGHTS_FILE = "weights.npz"
@@ -46,8 +46,9 @@ def segment_words(text: str) -> list[str]:
     from pipeline.segmenter import shared
 
     # a token is kept when it holds a word character other than "_": exactly what
-    # ``not re.fullmatch(r"[\W_]+", t)`` tests, without a regex call per token
-    return [t for t in shared("rjieba").cut(text) if t.isalnum() or any(c.isalnum() for c in t)]
+    # ``not re.fullmatch(r"[\W_]+", t)`` tests, without a regex call per token (a
+    # one-character token holds one when it is one: most punctuation is settled there)
+    return [t for t in shared("rjieba").cut(text) if t.isalnum() or (len(t) > 1 and any(map(str.isalnum, t)))]
 
 
 def scores_frame(texts: list[str], scores: np.ndarray, chosen: np.ndarray):
@@ -212,7 +213,7 @@ class LinearMeasureModel:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(LABELS)))
-        matched = [match_form(t) for t in texts]
+        matched = match_forms(texts)
         rows, cols, vals = self._features([_normalise_matched(m) for m in matched])
         decision = np.tile(self.intercept, (len(texts), 1))
         for j in range(len(LABELS)):

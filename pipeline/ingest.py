@@ -401,5 +401,21 @@ def match_form(text: str) -> str:
     return pat.FULL_WIDTH.sub(_fold_width, simplified)
 
 
+def match_forms(texts: list[str]) -> list[str]:
+    """``match_form`` of each text, for a batch of short texts (a worker's measures) at once.
+
+    One OpenCC call and one scan instead of one of each per text. Exact: the texts are
+    joined by line breaks, which no conversion phrase holds, so every text converts as it
+    would alone; a batch whose texts hold line breaks themselves, or whose conversion
+    changes a length, goes text by text.
+    """
+    if len(texts) < 2:
+        return [match_form(t) for t in texts]
+    pieces = _t2s().convert("\n".join(texts)).split("\n")
+    if len(pieces) != len(texts) or any(len(a) != len(b) for a, b in zip(pieces, texts, strict=True)):
+        return [match_form(t) for t in texts]
+    return pat.FULL_WIDTH.sub(_fold_width, "\n".join(pieces)).split("\n")
+
+
 def _fold_width(m) -> str:
     return chr(_WIDTH_FOLD[ord(m.group())])

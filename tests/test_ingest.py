@@ -150,3 +150,21 @@ def test_a_file_glued_from_utf8_and_gb18030_reads_whole():
     decoded = ingest.text_from_bytes(text[:half].encode("utf-8") + text[half:].encode("gb18030"))
     assert decoded.encoding == "utf-8+gb18030"
     assert decoded.text == ingest.normalise(text)
+
+
+# traditional characters inside and outside OpenCC phrases (乾隆 stays, 乾淨 → 干净), full-width
+# punctuation, spaces and line breaks: what a batch of measures can hold
+_MATCH_FORM_CHARS = "乾隆淨後臺灣發財髮國會議問題整改，。；：（）\u3000 \n1a"
+_MATCH_FORM_ALPHABET = st.sampled_from([*_MATCH_FORM_CHARS, "乾隆", "乾淨"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_MATCH_FORM_ALPHABET, max_size=12).map("".join), max_size=8))
+def test_match_forms_of_a_batch_equal_match_form_text_by_text(texts):
+    assert ingest.match_forms(texts) == [ingest.match_form(t) for t in texts]
+
+
+def test_match_forms_converts_a_batch_in_one_pass_with_phrases_intact():
+    texts = ["乾隆年間的檔案", "把賬目整理乾淨（二）", "臺灣"]
+    assert ingest.match_forms(texts) == ["乾隆年间的档案", "把账目整理干净(二)", "台湾"]
+    assert ingest.match_forms(["第一行\n第二行", "會議"]) == ["第一行\n第二行", "会议"]  # text by text

@@ -167,7 +167,9 @@ def _best_cjk_decoding(data: bytes, name: str) -> tuple[str, str]:
         if _cjk_share(text) >= _MIN_CJK_SHARE:
             candidates.append((_common_share(text), encoding, text))
     mixed = _decode_line_by_line(data)
-    if mixed is not None:
+    # a GB18030 file whose pure-ASCII lines also read as UTF-8 comes out the same; being
+    # later in the list, that copy could only tie, and ties go to the first candidate
+    if mixed is not None and not any(text == mixed for _, _, text in candidates):
         candidates.append((_common_share(mixed), "utf-8+gb18030", mixed))
     if not candidates:
         return _detect(data, name)

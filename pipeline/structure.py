@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import pairwise
+from bisect import bisect_left, bisect_right
+from itertools import accumulate, pairwise, product
+from typing import NamedTuple
 
 from pipeline.ingest import match_form
 from pipeline.patterns import structure as pat
@@ -44,9 +46,9 @@ def cn_to_int(numeral: str) -> int:
     return (_CN_VALUES.get(tens, 1) if tens else 1) * 10 + (_CN_VALUES.get(ones, 0) if ones else 0)
 
 
-@dataclass(frozen=True)
-class Line:
-    """A logical line: a paragraph of the text, or a piece of a flattened one."""
+class Line(NamedTuple):
+    """A logical line: a paragraph of the text, or a piece of a flattened one (a tuple, as
+    a notice has hundreds of them, hashed into sets and dicts)."""
 
     start: int
     end: int
@@ -180,12 +182,16 @@ def _reads_as_item(heading: str) -> bool:
 
 
 def _choose_problem_family(mt: str, body: list[Line], planned_lines: set[Line]) -> list[_ProblemStart]:
+    # every family's pattern opens as PROBLEM_LINE_OPENING does: other lines match none
+    candidates = [
+        (line, mt[line.start : line.end])
+        for line in body
+        if line not in planned_lines and pat.PROBLEM_LINE_OPENING.match(mt, line.start, line.end)
+    ]
     for name, regex in pat.PROBLEM_FAMILIES:
         found: list[_ProblemStart] = []
-        for line in body:
-            if line in planned_lines:
-                continue
-            m = regex.match(mt[line.start : line.end])
+        for line, text in candidates:
+            m = regex.match(text)
             if not m:
                 continue
             head = mt[line.start : min(line.end, line.start + 120)]
@@ -212,14 +218,16 @@ def _sub_problems(
     """
     out: list[_ProblemStart] = []
     groups: list[_Heading] = []
+    line_starts = [line.start for line in body]  # ascending
     for i, ps in enumerate(starts):
         stops = [s.line.start for s in starts[i + 1 :]] + [
             h.line.start for h in headings if h.line.start > ps.line.start
         ]
         stop = min(stops, default=len(mt))
         subs = []
-        for line in body:
-            if not (ps.line.start < line.start < stop) or line in planned_lines:
+        # the lines starting strictly between the problem's line and the stop
+        for line in body[bisect_right(line_starts, ps.line.start) : bisect_left(line_starts, stop)]:
+            if line in planned_lines:
                 continue
             m = pat.SUB_PROBLEM.match(mt, line.start, line.end)
             if m and pat.PROBLEMISH.search(mt, line.start, min(line.end, line.start + 120)):
@@ -245,7 +253,7 @@ def _title_end(mt: str, start: int, line_end: int, labelled: bool) -> int:
     label = pat.ANSWER_LABEL.search(segment)
     if label and label.start() > 0:
         cut = label.start()
-    enum = re.search(rf"(?<=[。;:, ])[ ]*{pat.CN}是|(?<=[。;: ])[ ]*\(1\)|[①]", segment)
+    enum = pat.TITLE_ENUM_START.search(segment)
     if enum:
         cut = min(cut, enum.start())
     if labelled:
@@ -264,8 +272,7 @@ def _rstrip_len(s: str) -> int:
 # --- measures -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     marker: str
     start: int
     end: int
@@ -307,20 +314,37 @@ def _int_to_cn(n: int) -> str:
     return ("" if tens == 1 else digits[tens - 1]) + "十" + (digits[ones - 1] if ones else "")
 
 
+_ENUM_PATTERN = dict(pat.ENUM_FAMILIES)
+_ENUM_FAMILIES_AND_LITERALS = tuple(
+    (family, regex, pat.FIRST_ITEM_LITERALS[family]) for family, regex in pat.ENUM_FAMILIES
+)
+_FIRST_ITEM_LITERALS = tuple(sorted({lit for lits in pat.FIRST_ITEM_LITERALS.values() for lit in lits}))
+# For each answer to "which of _FIRST_ITEM_LITERALS does a stretch hold?", the families worth
+# trying there, in ENUM_FAMILIES order: one look-up instead of testing every family's literals.
+_FAMILIES_FOR_LITERALS = {
+    held: tuple(
+        f for f in _ENUM_FAMILIES_AND_LITERALS if any(lit in f[2] for lit, h in zip(_FIRST_ITEM_LITERALS, held) if h)
+    )
+    for held in product((False, True), repeat=len(_FIRST_ITEM_LITERALS))
+}
+
+
 def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
     """Runs of enumerated items (一是…二是…, （1）…, ①…) between ``start`` and ``end``.
 
     The family whose first item comes first wins; each following item must carry the
     next ordinal of the same family, so nested lists inside an item do not cut it.
     """
+    # most stretches hold the first-item literal of no family or of one: try only those
+    families = _FAMILIES_FOR_LITERALS[tuple(map(mt[start:end].__contains__, _FIRST_ITEM_LITERALS))]
     runs: list[list[_Item]] = []
     pos = start
-    while pos < end:
+    while families and pos < end:
         first: tuple[int, str, re.Pattern[str], re.Match] | None = None
-        for family, regex in pat.ENUM_FAMILIES:
+        for family, regex, literals in families:
             # only a first item starting earlier can win: stop scanning just past the best so far
             limit = end if first is None else min(end, first[0] + pat.MARKER_SPAN)
-            if not any(mt.find(literal, pos, limit) >= 0 for literal in pat.FIRST_ITEM_LITERALS[family]):
+            if not any(map(mt[pos:limit].__contains__, literals)):
                 continue
             for m in regex.finditer(mt, pos, limit):
                 num = m.group("num")
@@ -363,28 +387,25 @@ def enumeration_runs(mt: str, start: int, end: int) -> list[list[_Item]]:
 
 def _blocked(mt: str, a: int, b: int) -> bool:
     """Items of one run sit on consecutive lines; a heading between them ends the run."""
-    between = mt[a:b]
-    return bool(re.search(rf"\n[ ]*(?:{pat.CN}[、.]|\({pat.CN}\))", between))
+    return pat.HEADING_AFTER_BREAK.search(mt, a, b) is not None
 
 
 def _sentences(mt: str, start: int, end: int) -> list[tuple[int, int]]:
-    out = []
-    pos = start
-    for m in pat.SENTENCE_SPLIT.finditer(mt, start, end):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, end))
-    return [(a, b) for a, b in (_strip_span(mt, a, b) for a, b in out) if b > a]
+    """Spans of the sentences between two offsets, cut at SENTENCE_SPLIT and stripped as
+    ``_strip_span`` does (pat.SENTENCE finds them in one pass; tests compare the two)."""
+    return [m.span() for m in pat.SENTENCE.finditer(mt, start, end)]
 
 
 def _is_action_sentence(s: str, reported: bool = False) -> bool:
-    if pat.NOT_A_MEASURE.search(s) or not (
-        pat.ACTION_CUE.search(s) or (reported and pat.REPORTED_DONE.search(s))
-    ):
+    if len(s) < 8:  # decided first: every path below ends in False for these too
+        return False
+    if not (pat.ACTION_CUE.search(s) or (reported and pat.REPORTED_DONE.search(s))):
+        return False
+    if pat.NOT_A_MEASURE_OPENING.match(s) or pat.NOT_A_MEASURE_INSIDE.search(s):  # pat.NOT_A_MEASURE
         return False
     if pat.EXPLANATION_START.match(s) and not pat.EXPLANATION_OVERRIDE.search(s):
         return False
-    return not (len(s) < 8 or (pat.H1.match(s) or pat.H2.match(s)))
+    return not (pat.H1.match(s) or pat.H2.match(s))
 
 
 def measure_spans(mt: str, start: int, end: int, *, answer: bool = False) -> list[tuple[int, int, int, bool]]:
@@ -418,13 +439,14 @@ def _sentence_measures(
     out = []
     planned_from = None
     for a, b in _sentences(mt, start, end):
-        label = pat.ANSWER_LABEL.match(mt[a:b])
-        if label and not pat.STATUS_LINE.match(mt[a:b]):  # 整改情况：中心对… : the label is not the measure
-            a += label.end() + len(mt[a + label.end() : b]) - len(mt[a + label.end() : b].lstrip())
         s = mt[a:b]
+        label = pat.ANSWER_LABEL.match(s)
+        if label and not pat.STATUS_LINE.match(s):  # 整改情况：中心对… : the label is not the measure
+            a += label.end() + len(s[label.end() :]) - len(s[label.end() :].lstrip())
+            s = mt[a:b]
         if pat.PLANNED_START.match(s):
             planned_from = a
-        if planned_from is not None and "\n" in mt[planned_from:a]:
+        if planned_from is not None and mt.find("\n", planned_from, a) >= 0:
             planned_from = None
         status = pat.STATUS_LINE.match(s)
         if status:
@@ -435,13 +457,12 @@ def _sentence_measures(
 
 
 def _status(mt: str, start: int, end: int) -> str | None:
-    region = mt[start:end]
-    m = pat.STATUS_LABEL.search(region)
+    m = pat.STATUS_LABEL.search(mt, start, end)
     if m:
         return "completed" if pat.STATUS_COMPLETED.search(m.group("status")) else "ongoing"
-    if pat.STATUS_ONGOING.search(region):
+    if pat.STATUS_ONGOING.search(mt, start, end):
         return "ongoing"
-    if pat.STATUS_DONE.search(region):
+    if pat.STATUS_DONE.search(mt, start, end):
         return "completed"
     return None
 
@@ -475,7 +496,12 @@ def parse_structure(source: Text) -> Notice:
     body_end = footer_start if footer_start is not None else len(mt)
     body = [ln for ln in lines if ln.start >= body_start and ln.end <= body_end and ln.end > ln.start]
 
-    headings = [h for h in (_heading_in(mt, ln) for ln in body) if h is not None]
+    # only a line opening as H1 or H2 does (a numeral or a bracket) can hold a heading
+    headings = [
+        h
+        for ln in body
+        if pat.HEADING_LINE_OPENING.match(mt, ln.start, ln.end) and (h := _heading_in(mt, ln)) is not None
+    ]
     planned_lines: set[Line] = set()
     for i, h in enumerate(headings):
         if h.level == 1 and pat.PLANNED_HEADING.search(mt[h.heading_start : h.heading_end]):
@@ -566,24 +592,28 @@ def _build_sections(text: str, doc_id: str, headings: list[_Heading], limit: int
 
 
 def _innermost(sections: list[Section], pos: int) -> Section | None:
-    inside = [s for s in sections if s.start <= pos < s.end]
-    return max(inside, key=lambda s: s.level) if inside else None
+    """The deepest section holding ``pos`` (the first of that level, as ``max`` picks it)."""
+    found = None
+    for s in sections:
+        if s.start <= pos < s.end and (found is None or s.level > found.level):
+            found = s
+    return found
 
 
 def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list[Problem]:
     problems: list[Problem] = []
     boundaries = sorted({p.marker_start for p in starts} | {h.marker_start for h in headings} | {limit})
+    aspects = [s for s in sections if s.level <= 2]  # not sub-problem groups
     for i, ps in enumerate(starts):
-        end = next(b for b in boundaries if b > ps.marker_start) if ps.marker_start < limit else len(mt)
+        # the first boundary past the marker (there is one: limit)
+        end = boundaries[bisect_right(boundaries, ps.marker_start)] if ps.marker_start < limit else len(mt)
         title_start = ps.marker_start + len(ps.marker)
         while title_start < ps.line.end and mt[title_start] == " ":
             title_start += 1
-        labelled = bool(re.match(r"问题|\(", ps.marker)) or bool(
-            re.match(r"(?:反馈|巡[察视]|审计|检查)?(?:指出|发现)?的?(?:问题)?[ ]*:", mt[title_start:])
-        )
+        labelled = ps.marker.startswith(("问题", "(")) or pat.LABELLED_TITLE.match(mt, title_start) is not None
         title_end = _title_end(mt, title_start, min(ps.line.end, end), labelled)
         section = _innermost(sections, ps.marker_start)
-        aspect = _innermost([s for s in sections if s.level <= 2], ps.marker_start)  # not a sub-problem group
+        aspect = _innermost(aspects, ps.marker_start)
         category = None
         if aspect is not None and not pat.GENERIC_CONTAINER.fullmatch(aspect.heading):
             category = aspect.heading
@@ -620,6 +650,8 @@ def _free_measures(
     planned measure with its marker.
     """
     heading_at = {h.line: h for h in headings}
+    in_a_problem = _covering(problems)
+    planned_sections = [s for s in sections if s.role == "planned"]
     spans: list[tuple[str | None, int, int, Scope, str | None]] = []
     for line in body:
         if title_line is not None and line.start <= title_line.start < line.end:
@@ -636,10 +668,10 @@ def _free_measures(
             a = heading_at[line].heading_end
         while a < line.end and mt[a] == " ":  # an indented problem line starts at its marker
             a += 1
-        if any(p.start <= a < p.end for p in problems) or a >= line.end:
+        if a >= line.end or in_a_problem(a):
             continue
         section = _innermost(sections, a)
-        in_planned = any(s.role == "planned" and s.start <= a < s.end for s in sections)
+        in_planned = any(s.start <= a < s.end for s in planned_sections)
         families = (*CONTINUED_FAMILIES, "paren_cn") if in_planned else CONTINUED_FAMILIES
         continued = _continued_item(mt, a, line.end, spans[-1] if spans else None, families)
         # 二是… opening its own paragraph, after 一是… in the one before, is one item
@@ -670,6 +702,21 @@ def _free_measures(
     return out
 
 
+def _covering(problems: list[Problem]):
+    """``covered(pos)``: whether some problem holds ``pos``, by bisection instead of a scan
+    of every problem for every line (problems may overlap: the test is against the
+    furthest end of those starting at or before ``pos``)."""
+    spans = sorted((p.start, p.end) for p in problems)
+    starts = [a for a, _ in spans]
+    reach = list(accumulate((b for _, b in spans), max))
+
+    def covered(pos: int) -> bool:
+        i = bisect_right(starts, pos)
+        return i > 0 and reach[i - 1] > pos
+
+    return covered
+
+
 # markers that number measures, not problems (1. and (1) number both, so they never continue)
 CONTINUED_FAMILIES = ("cn_shi", "circled", "di_cn")
 
@@ -694,13 +741,14 @@ def _continued_item(mt, start, end, previous, families) -> tuple[int, int, int, 
     if previous is None or previous[0] is None:
         return None
     before = _ordinal_of(previous[0])
-    a, b = _strip_span(mt, start, end)
-    if before is None or b <= a or mt[previous[2] : a].count("\n") > 2:
+    if before is None or before[0] not in families:
         return None
-    for family, regex in pat.ENUM_FAMILIES:
-        m = regex.match(mt, a, b)
-        if m and family in families and family == before[0] and cn_to_int(m.group("num")) == before[1] + 1:
-            return (len(m.group("marker")), a, b, False)
+    a, b = _strip_span(mt, start, end)
+    if b <= a or mt.count("\n", previous[2], a) > 2:
+        return None
+    m = _ENUM_PATTERN[before[0]].match(mt, a, b)  # only the previous item's family can continue it
+    if m and cn_to_int(m.group("num")) == before[1] + 1:
+        return (len(m.group("marker")), a, b, False)
     return None
 
 
@@ -731,31 +779,28 @@ def _segments(
         if b <= a:
             continue
         if a > pos:
-            tiles.extend(_gap_tiles(mt, pos, a, body_start, first_heading))
+            _add_gap_tiles(tiles, mt, pos, a, body_start, first_heading)
         tiles.append((a, b, kind))
         pos = b
     if pos < end_of_text:
-        tiles.extend(_gap_tiles(mt, pos, end_of_text, body_start, first_heading))
+        _add_gap_tiles(tiles, mt, pos, end_of_text, body_start, first_heading)
     return [Segment(f"{doc_id}:t{i + 1}", kind, a, b) for i, (a, b, kind) in enumerate(tiles)]
 
 
-def _gap_tiles(
-    mt: str, a: int, b: int, body_start: int, first_heading: int
-) -> list[tuple[int, int, SegmentKind]]:
-    out = []
+def _add_gap_tiles(
+    out: list[tuple[int, int, SegmentKind]], mt: str, a: int, b: int, body_start: int, first_heading: int
+) -> None:
     if a < body_start:
         out.append((a, min(b, body_start), SegmentKind.HEADER))
         a = min(b, body_start)
     if a >= b:
-        return out
-    content = mt[a:b]
-    if not re.search(r"[\w\u4e00-\u9fff]", content):
+        return
+    if not pat.CONTENT_CHAR.search(mt, a, b):
         out.append((a, b, SegmentKind.BOILERPLATE))
     elif b <= first_heading:
         out.append((a, b, SegmentKind.INTRO))
     else:
         out.append((a, b, SegmentKind.NARRATIVE))
-    return out
 
 
 def _parse_status(sections, problems, measures) -> ParseStatus:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pipeline import entities, ingest
 from pipeline.patterns import Guarded
 from pipeline.patterns import entities as entity_patterns
+from pipeline.patterns import structure as structure_patterns
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -129,3 +130,103 @@ def test_phone_branch_matches_like_its_plain_lookbehind_form(text):
     assert [m.span() for m in fast.finditer(f"电话0551-1234567,{text}13912345678")] == [
         m.span() for m in plain.finditer(f"电话0551-1234567,{text}13912345678")
     ]
+
+
+# --- structure patterns rewritten to open with a literal: each equals its plain form -------
+
+_BOUNDARY_PLAIN = r"(?:(?<=^)|(?<=[\n。;:,!?)\] ]))"
+_CN = structure_patterns.CN
+_ENUM_PLAIN = {
+    "cn_shi": rf"{_BOUNDARY_PLAIN}(?P<marker>(?P<num>{_CN})是)",
+    "paren_num": rf"{_BOUNDARY_PLAIN}(?P<marker>\((?P<num>\d{{1,2}})\))",
+    "circled": rf"(?P<marker>(?P<num>[{structure_patterns.CIRCLED}]))",
+    "half_paren_num": rf"{_BOUNDARY_PLAIN}(?P<marker>(?P<num>\d{{1,2}})\))",
+    "di_cn": rf"{_BOUNDARY_PLAIN}(?P<marker>第(?P<num>{_CN})[,、])",
+    "sequence_words": rf"{_BOUNDARY_PLAIN}(?P<marker>(?P<num>首先|其次|再次|然后|此外|最后)),?",
+    "arabic": rf"{_BOUNDARY_PLAIN}(?P<marker>(?P<num>\d{{1,2}})(?:、|\.(?![\d%])))",
+    "paren_cn": rf"{_BOUNDARY_PLAIN}(?P<marker>\((?P<num>{_CN})\))",
+}
+_FLAT_BREAK_PLAIN = (
+    r"(?:(?<=通报|报告|公告|公示|情况)|(?<=\d:\d\d)) +(?=\S)|"
+    r"(?<=\S) +(?=[^ ]{8,80}?(?:通报|报告|公告)(?: |$))|"
+    rf"(?<=\S) +(?=(?:{_CN})[、.](?!\d)|\((?:{_CN})\)|(?:\d{{1,2}})[.、](?![\d%])\S|问题\d{{1,3}}[:.、]|"
+    r"(?:发布时间|来源|信息来源|发布日期)[:]|"
+    r"(?:各界|欢迎|如对|如有|联系电话|联系方式|【打印|【关闭|打印本页|关闭窗口)|"
+    r"\S{2,40}(?:党组|党委|委员会|局|办公室|院|公司|集团|政府|镇|街道) \d{4}年\d{1,2}月\d{1,2}日)"
+)
+_STRUCTURE_PIECES = st.sampled_from(
+    [
+        *"一二三十是第()12、.,;:。!?\n 9%首其最后次党组局",
+        "首先",
+        "其次",
+        "最后",
+        "通报",
+        "情况",
+        "12:30",
+        "问题1:",
+        "发布时间:",
+        "欢迎",
+        "2024年3月1日",
+        "通报如下",
+        "根据",
+        "统一部署",
+        "巡察",
+        "——",
+        "联系电话",
+        "  ",
+        "某某单位关于整改情况",
+    ]
+)
+_STRUCTURE_TEXT = st.lists(_STRUCTURE_PIECES, max_size=40).map("".join)
+
+
+def _spans(regex, text):
+    return [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_STRUCTURE_TEXT)
+def test_enumeration_families_match_as_their_plain_boundary_forms(text):
+    import re
+
+    for family, regex in structure_patterns.ENUM_FAMILIES:
+        assert _spans(regex, text) == _spans(re.compile(_ENUM_PLAIN[family]), text), family
+
+
+@settings(max_examples=400, deadline=None)
+@given(_STRUCTURE_TEXT)
+def test_flat_break_matches_as_its_lookbehind_first_form(text):
+    import re
+
+    plain = re.compile(_FLAT_BREAK_PLAIN)
+    assert [m.span() for m in structure_patterns.FLAT_BREAK.finditer(text)] == [
+        m.span() for m in plain.finditer(text)
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_STRUCTURE_TEXT)
+def test_one_pass_sentences_equal_split_then_strip(text):
+    from pipeline import structure
+
+    pieces, pos = [], 0
+    for m in structure_patterns.SENTENCE_SPLIT.finditer(text):
+        pieces.append((pos, m.start()))
+        pos = m.end()
+    pieces.append((pos, len(text)))
+    plain = [(a, b) for a, b in (structure._strip_span(text, a, b) for a, b in pieces) if b > a]
+    assert structure._sentences(text, 0, len(text)) == plain
+
+
+@settings(max_examples=400, deadline=None)
+@given(_STRUCTURE_TEXT)
+def test_split_not_a_measure_and_line_openings_agree_with_the_whole_patterns(text):
+    p = structure_patterns
+    assert bool(p.NOT_A_MEASURE.search(text)) == bool(
+        p.NOT_A_MEASURE_OPENING.match(text) or p.NOT_A_MEASURE_INSIDE.search(text)
+    )
+    for line in text.split("\n"):
+        if p.H1.match(line) or p.H2.match(line):
+            assert p.HEADING_LINE_OPENING.match(line), line
+        if any(regex.match(line) for _, regex in p.PROBLEM_FAMILIES):
+            assert p.PROBLEM_LINE_OPENING.match(line), line

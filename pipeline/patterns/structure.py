@@ -14,6 +14,8 @@ CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # --- headings -------------------------------------------------------------------------
 H1 = re.compile(rf"^[ ]*(?P<marker>(?P<num>{CN})[、.])[ ]*(?P<rest>\S.*)$")
 H2 = re.compile(rf"^[ ]*(?P<marker>\((?P<num>{CN})\)[、.]?)[ ]*(?P<rest>\S.*)$")
+# How a line matched by H1 or H2 opens (tests/test_patterns.py checks it).
+HEADING_LINE_OPENING = re.compile(rf"[ ]*[{CN_DIGITS}(]")
 HEADING_MAX = 80  # longer first sentences are body text that happens to start with 一、
 
 PLANNED_HEADING = re.compile(r"下一步|下步|今后|后续|长效|努力方向|工作打算|工作安排|巩固.{0,6}成果")
@@ -48,6 +50,8 @@ PROBLEM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("numbered", re.compile(r"^[ ]*(?P<marker>(?P<num>\d{1,3})[ ]*[.、](?!\d))[ ]*(?=\S)")),
 )
+# How a line matched by any of PROBLEM_FAMILIES opens (tests/test_patterns.py checks it).
+PROBLEM_LINE_OPENING = re.compile(r"[ ]*(?:问题|\(|\d|针对|关于)")
 # A quoted sub-problem under a problem group: （1）关于“…”的问题。
 SUB_PROBLEM = re.compile(
     r"[ ]*(?P<marker>\((?P<num>\d{1,2})\)[、.]?)[ ]*(?=(?:针对|关于|对于)[^\n]{0,120}?问题)"
@@ -56,6 +60,10 @@ SUB_PROBLEM = re.compile(
 TITLE_END = re.compile(
     r"问题(?:的整改(?:情况)?)?[。:;.](?!\d)|问题(?:的整改(?:情况)?)?(?=[ ]|$)|[。;](?=\s*(?:[一二三四五六七八九十]是|整改))|。"
 )
+# 一是… or (1) right after a stop, where a problem title on an answer's line stops.
+TITLE_ENUM_START = re.compile(rf"(?<=[。;:, ])[ ]*{CN}是|(?<=[。;: ])[ ]*\(1\)|[①]")
+# A problem title that reads as a label (指出的问题：…), after the marker.
+LABELLED_TITLE = re.compile(r"(?:反馈|巡[察视]|审计|检查)?(?:指出|发现)?的?(?:问题)?[ ]*:")
 ANSWER_LABEL = re.compile(r"(?:整改|落实)(?:措施|情况|落实情况|进展|结果|进度)?[ ]*:")
 PROBLEMISH = re.compile(
     r"问题|漏洞|隐患|风险|欠缺|较多|弱化|虚化|走过场|形式主义|不彻底|不严格|不实|不细|不准|不当|不到位|不严|不足|不够|不力|不规范|不全|不及时|缺失|缺位|薄弱|滞后|违规|偏差|不高|不强|短板|差距|"
@@ -64,19 +72,35 @@ PROBLEMISH = re.compile(
 )
 
 # --- measures: enumeration families -------------------------------------------------------
-BOUNDARY = r"(?:(?<=^)|(?<=[\n。;:,!?)\] ]))"
+BOUNDARY_CHARS = r"\n。;:,!?)\] "
+BOUNDARY = rf"(?:(?<=^)|(?<=[{BOUNDARY_CHARS}]))"  # a marker opens the text or follows one of these
+
+
+def _opened_at_boundary(read: int) -> str:
+    """``read`` characters into a marker: it opened at BOUNDARY (at the start, or after a
+    BOUNDARY_CHARS character). A family pattern that opens with this lookbehind makes ``re``
+    try every position; one that opens with a character and checks this just after it is
+    scanned for that character in C (tests/test_patterns.py compares both forms)."""
+    return rf"(?<![^{BOUNDARY_CHARS}]{'.' * read})"
+
+
+_AT_BOUNDARY = _opened_at_boundary(1)
+# Each pattern matches what BOUNDARY + the marker would, written to open with the marker.
 ENUM_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cn_shi", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>{CN})是)")),
-    ("paren_num", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>\d{{1,2}})\))")),
+    ("cn_shi", re.compile(rf"(?P<marker>(?P<num>[{CN_DIGITS}]{_AT_BOUNDARY}[{CN_DIGITS}]{{0,2}})是)")),
+    ("paren_num", re.compile(rf"(?P<marker>\({_AT_BOUNDARY}(?P<num>\d{{1,2}})\))")),
     ("circled", re.compile(rf"(?P<marker>(?P<num>[{CIRCLED}]))")),
-    ("half_paren_num", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})\))")),
-    ("di_cn", re.compile(rf"{BOUNDARY}(?P<marker>第(?P<num>{CN})[,、])")),
-    ("sequence_words", re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>首先|其次|再次|然后|此外|最后)),?")),
+    ("half_paren_num", re.compile(rf"(?P<marker>(?P<num>\d{_AT_BOUNDARY}\d?)\))")),
+    ("di_cn", re.compile(rf"(?P<marker>第{_AT_BOUNDARY}(?P<num>{CN})[,、])")),
+    (
+        "sequence_words",
+        re.compile(rf"(?P<marker>(?P<num>首先|其次|再次|然后|此外|最后){_opened_at_boundary(2)}),?"),
+    ),
     (
         "arabic",
-        re.compile(rf"{BOUNDARY}(?P<marker>(?P<num>\d{{1,2}})(?:、|\.(?![\d%])))"),
+        re.compile(rf"(?P<marker>(?P<num>\d{_AT_BOUNDARY}\d?)(?:、|\.(?![\d%])))"),
     ),  # 1、7月… is an item
-    ("paren_cn", re.compile(rf"{BOUNDARY}(?P<marker>\((?P<num>{CN})\))")),
+    ("paren_cn", re.compile(rf"(?P<marker>\({_AT_BOUNDARY}(?P<num>{CN})\))")),
 )
 # What a first item (ordinal 1) of each family must contain: where a stretch of text holds
 # none of these, that family's pattern, which tries every position, need not scan it.
@@ -97,6 +121,8 @@ RUN_ON_EXCLUDED_BEFORE = "统唯之第万专同划单逐"
 RUN_ON_MARKER = re.compile(rf"(?P<marker>(?P<num>{CN})是)")
 # An Arabic ordinal glued to its text (WORDING.md §5), taken only as the expected next one.
 GLUED_ARABIC = r"(?<=[;。])[ ]*(?P<marker>(?P<num>{num}))(?=[\u4e00-\u9fff])"
+# A heading line between two items, which ends their run.
+HEADING_AFTER_BREAK = re.compile(rf"\n[ ]*(?:{CN}[、.]|\({CN}\))")
 SEQUENCE_ORDER = {"首先": 1, "其次": 2, "再次": 3, "然后": 3, "此外": 4, "最后": 9}
 
 # A status line reported as a measure (WORDING.md shape 16), its 整改情况： label included.
@@ -107,6 +133,9 @@ STATUS_LINE = re.compile(
 RUN_TAIL = re.compile(r"。(?=[ ]*(?:截至|截止|目前|至此|综上|总体上|下一步|通过以上|经过整改))")
 SENTENCE_SPLIT = re.compile(r"[。;!?]|\n")
 TRAILING = " \n。;,、:!?"
+# A sentence: a stretch between SENTENCE_SPLIT characters less its leading spaces and its
+# TRAILING characters (of which only " ,、:" can occur inside it), found in one pass.
+SENTENCE = re.compile(r"[^。;!?\n ][^。;!?\n]*[^。;!?\n ,、:]|[^。;!?\n ,、:]")
 
 # A sentence outside an enumeration is a measure only when it reports one of these acts.
 ACTION_CUE = re.compile(
@@ -129,6 +158,14 @@ NOT_A_MEASURE = re.compile(
     r"^——|在[^。]{0,40}会议上$|(?:通报|公布|报告|公告)如下|予以公布|予以通报|现将|欢迎.{0,20}监督|如有.{0,10}(?:意见|建议)|"
     r"联系(?:电话|方式|人)|通信地址|通讯地址|邮政编码|邮编|电子邮箱|请予审议|请审议|"
     r"^(?:根据|按照).{0,30}(?:统一部署|安排).{0,40}(?:巡[察视]|审计)"
+)
+# NOT_A_MEASURE as two tests: its branches anchored at the start (for ``match``), and the
+# others, each opening with a literal character, so ``re`` scans for those in C instead of
+# trying every branch at every position (a sentence is NOT_A_MEASURE when either finds it).
+NOT_A_MEASURE_OPENING = re.compile(r"——|(?:根据|按照).{0,30}(?:统一部署|安排).{0,40}(?:巡[察视]|审计)")
+NOT_A_MEASURE_INSIDE = re.compile(
+    r"在[^。]{0,40}会议上$|通报如下|公布如下|报告如下|公告如下|予以公布|予以通报|现将|欢迎.{0,20}监督|如有.{0,10}(?:意见|建议)|"
+    r"联系(?:电话|方式|人)|通信地址|通讯地址|邮政编码|邮编|电子邮箱|请予审议|请审议"
 )
 EXPLANATION_START = re.compile(
     r"^(?:经核实|经查|经了解|经核查|由于|原因是|该笔|该项|该项目)"
@@ -191,11 +228,17 @@ SIGNATURE_LINE = re.compile(
 )
 
 # Flattened notices: a space that stands for a line break before a heading or problem marker.
+# Each branch reads "spaces after X, before Y"; it opens with the first space and looks back
+# from there, so ``re`` scans for a space in C instead of trying the lookbehinds at every
+# position (tests/test_patterns.py checks it against the plain form, lookbehinds first).
 FLAT_BREAK = re.compile(
-    r"(?:(?<=通报|报告|公告|公示|情况)|(?<=\d:\d\d)) +(?=\S)|(?<=\S) +(?=[^ ]{8,80}?(?:通报|报告|公告)(?: |$))|"
-    rf"(?<=\S) +(?=(?:{CN})[、.](?!\d)|\((?:{CN})\)|(?:\d{{1,2}})[.、](?![\d%])\S|问题\d{{1,3}}[:.、]|"
+    r" (?:(?<=(?:通报|报告|公告|公示|情况) )|(?<=\d:\d\d )) *(?=\S)"
+    r"| (?<=\S ) *(?=[^ ]{8,80}?(?:通报|报告|公告)(?: |$))"
+    rf"| (?<=\S ) *(?=(?:{CN})[、.](?!\d)|\((?:{CN})\)|(?:\d{{1,2}})[.、](?![\d%])\S|问题\d{{1,3}}[:.、]|"
     r"(?:发布时间|来源|信息来源|发布日期)[:]|"
     r"(?:各界|欢迎|如对|如有|联系电话|联系方式|【打印|【关闭|打印本页|关闭窗口)|"
     r"\S{2,40}(?:党组|党委|委员会|局|办公室|院|公司|集团|政府|镇|街道) \d{4}年\d{1,2}月\d{1,2}日)"
 )
 FLAT_LINE_MIN = 120
+# A gap with none of these between the segments found is boilerplate.
+CONTENT_CHAR = re.compile(r"[\w\u4e00-\u9fff]")

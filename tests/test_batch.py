@@ -413,3 +413,18 @@ def test_workers_die_with_a_killed_run(corpus, tmp_path):
     proc.wait()
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [p.pid for p in alive]
+
+
+def test_body_key_points_are_the_body_key_characters():
+    """The signature reads the body key through a table of kept characters; it must be the key."""
+    from pipeline import dedup, ingest, structure
+
+    texts = [
+        p.read_text(encoding="utf-8", errors="replace") for p in sorted((REPO / "data" / "raw").glob("*.txt"))
+    ]
+    texts.append("一、整改情况\n一是𠀀补齐台账，_完善制度；二是开展自查（全面）。\n——2024年3月1日")
+    for text in texts:
+        notice = structure.parse_structure(ingest.text_from_string(text))
+        key = dedup.body_key(notice)
+        assert "".join(map(chr, dedup.body_key_points(notice).tolist())) == key
+    assert "𠀀" in key and "_" not in key and "，" not in key

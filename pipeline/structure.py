@@ -10,8 +10,8 @@ text into segments. Every span is an offset into ``Text.text``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from itertools import accumulate, pairwise, product
 from typing import NamedTuple
 
@@ -323,7 +323,9 @@ _FIRST_ITEM_LITERALS = tuple(sorted({lit for lits in pat.FIRST_ITEM_LITERALS.val
 # trying there, in ENUM_FAMILIES order: one look-up instead of testing every family's literals.
 _FAMILIES_FOR_LITERALS = {
     held: tuple(
-        f for f in _ENUM_FAMILIES_AND_LITERALS if any(lit in f[2] for lit, h in zip(_FIRST_ITEM_LITERALS, held) if h)
+        f
+        for f in _ENUM_FAMILIES_AND_LITERALS
+        if any(lit in f[2] for lit, h in zip(_FIRST_ITEM_LITERALS, held, strict=True) if h)
     )
     for held in product((False, True), repeat=len(_FIRST_ITEM_LITERALS))
 }
@@ -610,7 +612,7 @@ def _build_problems(mt, text, doc_id, starts, headings, sections, limit) -> list
         title_start = ps.marker_start + len(ps.marker)
         while title_start < ps.line.end and mt[title_start] == " ":
             title_start += 1
-        labelled = ps.marker.startswith(("问题", "(")) or pat.LABELLED_TITLE.match(mt, title_start) is not None
+        labelled = ps.marker.startswith(("问题", "(")) or bool(pat.LABELLED_TITLE.match(mt, title_start))
         title_end = _title_end(mt, title_start, min(ps.line.end, end), labelled)
         section = _innermost(sections, ps.marker_start)
         aspect = _innermost(aspects, ps.marker_start)

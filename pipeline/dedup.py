@@ -15,6 +15,12 @@ permutations, computed here as one array expression: datasketch's ``update_batch
 every value into a Python int first, which cost more than the hashing itself
 (``tests/test_batch.py`` checks the values equal datasketch's). Python's own ``hash`` is
 never used, so every process and machine gives the same signature.
+
+datasketch itself is imported only for another threshold than ours: its permutations are
+drawn here the way it draws them (numpy's ``RandomState``), and its band layout for
+``THRESHOLD`` is written down as ``BANDS``, because importing it brings in
+``scipy.integrate`` (a quarter of a second of every cold start); tests check both are
+datasketch's.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from pipeline.types import Notice, SegmentKind
 
@@ -34,6 +39,8 @@ NUM_PERM = 64
 THRESHOLD = 0.8
 SHINGLE = 5
 SCHEME = "affine32"
+BANDS = ((0, 11), (11, 22), (22, 33), (33, 44), (44, 55))  # MinHashLSH(THRESHOLD, NUM_PERM).hashranges
+SEED = 7
 SHINGLE_HASH = "poly-fmix64-32"  # named in the signatures file, so another hashing is never mixed in
 _NOT_CONTENT = re.compile(r"[\W_]+")
 _SKIPPED = {SegmentKind.HEADER, SegmentKind.FOOTER, SegmentKind.TITLE, SegmentKind.BOILERPLATE}
@@ -93,8 +100,21 @@ def _shingle_hashes_of_points(code_points: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _permutations() -> np.ndarray:
-    """datasketch's permutations for our seed, drawn once per process instead of per notice."""
-    return MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME).permutations
+    """datasketch's affine32 permutations for ``SEED`` (odd multipliers ``a``, offsets ``b``),
+    drawn as ``MinHash._init_permutations`` draws them, once per process."""
+    generator = np.random.RandomState(SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def band_ranges(threshold: float) -> list[tuple[int, int]]:
+    """datasketch's LSH bands for ``threshold`` (``BANDS`` for ours, without importing it)."""
+    if threshold == THRESHOLD:
+        return list(BANDS)
+    from datasketch import MinHashLSH
+
+    return list(MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges)
 
 
 def minhash_values(hashes: np.ndarray) -> np.ndarray:
@@ -138,8 +158,7 @@ class NearDuplicateIndex:
 
     def __init__(self, path: Path | None = None, threshold: float = THRESHOLD):
         self.threshold = threshold
-        lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)  # only for its band layout
-        self._bands = list(lsh.hashranges)
+        self._bands = band_ranges(threshold)
         self._db = sqlite3.connect(str(path) if path else ":memory:")
         self._db.executescript(
             """

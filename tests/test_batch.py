@@ -234,13 +234,39 @@ def test_minhash_values_equal_datasketch(length):
     import numpy as np
     from datasketch import MinHash
 
-    from pipeline.dedup import NUM_PERM, SCHEME, _permutations, minhash_values
+    from pipeline.dedup import NUM_PERM, SCHEME, SEED, _permutations, minhash_values
 
     hashes = np.random.default_rng(length).integers(0, 2**32, length, dtype=np.uint64)
-    reference = MinHash(num_perm=NUM_PERM, seed=7, scheme=SCHEME, hashfunc=int)
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
     reference.update_batch(hashes.tolist())
+    assert reference.permutations.dtype == _permutations().dtype
     assert (reference.permutations == _permutations()).all()
     assert minhash_values(hashes).tolist() == reference.hashvalues.tolist()
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9])
+def test_band_layout_is_datasketchs(threshold):
+    """The bands written down for our threshold (and those asked of datasketch for others)
+    are MinHashLSH's own."""
+    from datasketch import MinHashLSH
+
+    from pipeline.dedup import NUM_PERM, band_ranges
+
+    assert band_ranges(threshold) == list(MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges)
+
+
+def test_a_run_does_not_import_datasketch():
+    """datasketch pulls in scipy.integrate, a quarter of a second of every cold start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipeline.dedup as d, pipeline.runner;"
+        "d.NearDuplicateIndex().close(); d.minhash_values(__import__('numpy').arange(9));"
+        "print('datasketch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "False\n"
 
 
 def test_near_duplicate_index_on_disk_answers_like_in_memory_and_is_removed(tmp_path):

@@ -53,6 +53,10 @@ class MemoryStore:
     def has_path(self, doc_id: str, path: str) -> bool:
         return path == self.first_paths.get(doc_id) or path in self.extra_paths.get(doc_id, [])
 
+    def paths_of(self, doc_id: str) -> list[str]:
+        first = self.first_paths.get(doc_id)
+        return ([first] if first is not None else []) + self.extra_paths.get(doc_id, [])
+
     def note_first_path(self, doc_id: str, path: str) -> None:
         self.first_paths[doc_id] = path
 
@@ -121,6 +125,9 @@ class PathLedger:
     def has_path(self, doc_id: str, path: str) -> bool:
         found = self._db.execute("SELECT 1 FROM paths WHERE doc_id = ? AND path = ?", (doc_id, path))
         return found.fetchone() is not None
+
+    def paths_of(self, doc_id: str) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT path FROM paths WHERE doc_id = ?", (doc_id,))]
 
     def add(self, doc_id: str, path: str) -> None:
         self._db.execute("INSERT OR IGNORE INTO paths VALUES (?, ?)", (doc_id, path))
@@ -218,6 +225,9 @@ class OutputStore:
 
     def has_path(self, doc_id: str, path: str) -> bool:
         return self._ledger.has_path(doc_id, path)
+
+    def paths_of(self, doc_id: str) -> list[str]:
+        return self._ledger.paths_of(doc_id)
 
     def note_first_path(self, doc_id: str, path: str) -> None:
         self._ledger.add(doc_id, path)

@@ -291,7 +291,7 @@ class DaskEngine:
 @dataclass
 class RunResult:
     documents: int = 0
-    skipped: int = 0  # read before under the same path: nothing to do
+    skipped: int = 0  # read before as the same file (under any spelling of its path): nothing to do
     duplicates: int = 0  # the text of a document already read, under another path: path added
     near_duplicates: int = 0
     problems: int = 0
@@ -372,7 +372,10 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
                 result.seconds["ingest"] += time.perf_counter() - t0
             result.bytes_read += len(text.text.encode("utf-8"))
             if store.known(text.doc_id):
-                if store.has_path(text.doc_id, str(path)):
+                same_file = store.has_path(text.doc_id, str(path)) or listed_as_another_spelling(
+                    store, text.doc_id, path
+                )
+                if same_file:
                     result.skipped += 1
                 else:
                     store.add_path(text.doc_id, str(path))
@@ -422,6 +425,21 @@ def run(paths: Iterable[str | Path], options: RunOptions | None = None, progress
     tables = store.finish(info)
     result.seconds["write"] += time.perf_counter() - t0
     return result, tables
+
+
+def listed_as_another_spelling(store, doc_id: str, path: Path) -> bool:
+    """Whether ``path`` is a file already listed for ``doc_id`` under another spelling.
+
+    ``data/raw/a.txt``, ``./data/raw/a.txt``, its absolute path or a symbolic link to it
+    name one file: listing it twice in ``documents.source_paths`` would count one input as
+    two copies. Paths are compared once resolved (from this run's working directory); the
+    spelling recorded first is kept. Asked only for a text already known, which is rare.
+    """
+    try:
+        resolved = path.resolve()
+        return any(Path(listed).resolve() == resolved for listed in store.paths_of(doc_id))
+    except (OSError, RuntimeError):  # a path that cannot be resolved is not shown to be the same
+        return False
 
 
 def refuse_stale_output(store, out: Path, model_id: str) -> None:

@@ -454,3 +454,29 @@ def test_body_key_points_are_the_body_key_characters():
         key = dedup.body_key(notice)
         assert "".join(map(chr, dedup.body_key_points(notice).tolist())) == key
     assert "𠀀" in key and "_" not in key and "，" not in key
+
+
+def test_one_file_under_other_spellings_is_one_input(tmp_path, monkeypatch):
+    """A relative path, ``./`` or ``..`` in it, the absolute path and a symbolic link name one
+    file: it is skipped, not listed again as an identical copy; a real copy is listed."""
+    folder = tmp_path / "notices"
+    folder.mkdir()
+    notice = folder / "a.txt"
+    shutil.copy(REPO / "data" / "raw" / "01_county_bureau.txt", notice)
+    shutil.copy(notice, folder / "copy.txt")
+    (tmp_path / "link.txt").symlink_to(notice)
+    monkeypatch.chdir(tmp_path)
+    spellings = [notice, "notices/a.txt", "./notices/../notices/a.txt", "link.txt"]
+
+    docs = pipeline.run(spellings)["documents"]
+    assert len(docs) == 1 and docs.source_paths[0].tolist() == [str(notice)]
+
+    from pipeline import runner
+    from pipeline.config import RunOptions
+
+    out = tmp_path / "out"
+    pipeline.run(notice, out=out)
+    result, _ = runner.run([*spellings[1:], "notices/copy.txt"], RunOptions(out=out))
+    assert (result.skipped, result.duplicates, result.documents) == (3, 1, 0)
+    paths = list(write.read_tables(out)["documents"].source_paths[0])
+    assert paths == [str(notice), "notices/copy.txt"]

@@ -65,6 +65,37 @@ def test_no_generated_match_lacks_a_literal(text):
             assert any(lit in m.group() for lit in guard.literals), (guard.pattern.pattern, m.group())
 
 
+GATED = [(name, g) for name, g in GUARDED if g.opens_with]
+
+
+def test_the_date_money_and_count_patterns_open_with_their_first_characters():
+    assert {"MONEY", "PERCENT", "QUANTITY", "CN_QUANTITY", "DATE_FORMS[md]"} <= {n for n, _ in GATED}
+
+
+def _matches(regex, text):
+    return [(m.span(), m.groupdict()) for m in regex.finditer(text)]
+
+
+@pytest.mark.parametrize("name", [n for n, _ in GATED])
+def test_an_opening_class_keeps_every_match_of_the_corpus(name, paragraphs):
+    import re
+
+    guard = dict(GATED)[name]
+    opening = re.compile(guard.opens_with)
+    for text in paragraphs:
+        plain = _matches(guard.plain, text)
+        assert all(opening.match(text, start) for (start, _), _ in plain), name
+        assert _matches(guard.pattern, text) == plain, (name, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET + "今去前明本超过共计合累近度份底初今年 \n", max_size=40))
+@example("去年3月 12月5日至6日 约5000余万元 超过30% 共计十二个 2024.1.5")
+def test_an_opening_class_keeps_every_generated_match(text):
+    for name, guard in GATED:
+        assert _matches(guard.pattern, text) == _matches(guard.plain, text), name
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=ALPHABET + "编邮政码索引http:w@abc_", max_size=40))
 def test_protected_spans_without_the_email_branch_are_the_same_where_there_is_no_at(text):

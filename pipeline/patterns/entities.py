@@ -8,17 +8,27 @@ YEAR = r"(?P<y>\d{4}|[〇零○一二三四五六七八九]{4})年"
 MONTH = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月"
 DAY = r"(?P<d>3[01]|[12]\d|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]"
 MONTH_SUFFIX = r"(?:份|底|初|末|中旬|上旬|下旬)"
+_YEAR_FIRST = r"[\d〇零○一二三四五六七八九]"  # what a YEAR, and so a date opening with one, starts with
 
 DATE_FORMS: tuple[tuple[str, Guarded], ...] = (
-    ("ymd", guarded(rf"{YEAR}\s*{MONTH}\s*{DAY}", "月")),
+    ("ymd", guarded(rf"{YEAR}\s*{MONTH}\s*{DAY}", "月", opens_with=_YEAR_FIRST)),
     (
         "iso",
         guarded(
-            r"(?<!\d)(?P<y>\d{4})[-./](?P<m>1[0-2]|0?[1-9])[-./](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)", "-./"
+            r"(?<!\d)(?P<y>\d{4})[-./](?P<m>1[0-2]|0?[1-9])[-./](?P<d>3[01]|[12]\d|0?[1-9])(?!\d)",
+            "-./",
+            opens_with=r"\d",
         ),
     ),
-    ("ym", guarded(rf"{YEAR}\s*{MONTH}{MONTH_SUFFIX}?", "月")),
-    ("y", guarded(r"(?<![\d〔\[(])(?P<y>(?:19|20)\d{2})年度?(?![\d一二三四五六七八九十]{1,2}月)", "年")),
+    ("ym", guarded(rf"{YEAR}\s*{MONTH}{MONTH_SUFFIX}?", "月", opens_with=_YEAR_FIRST)),
+    (
+        "y",
+        guarded(
+            r"(?<![\d〔\[(])(?P<y>(?:19|20)\d{2})年度?(?![\d一二三四五六七八九十]{1,2}月)",
+            "年",
+            opens_with="[12]",
+        ),
+    ),
     # a year named relative to the time of writing: 今年3月, 去年底, 明年6月底前, 本年度
     # (not inside 以前年度, 过去年, 说明年度, 查明年…)
     (
@@ -26,10 +36,18 @@ DATE_FORMS: tuple[tuple[str, Guarded], ...] = (
         guarded(
             rf"(?<![以过说证声表查])(?P<rel>今年|去年|前年|明年|本年(?=度))度?(?:\s*{MONTH}(?:\s*{DAY}|{MONTH_SUFFIX})?)?",
             "年",
+            opens_with="[今去前明本]",
         ),
     ),
-    ("md", guarded(rf"(?<![\d年月])\s?{MONTH}\s*{DAY}", "月")),
-    ("m", guarded(rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])", "月")),
+    ("md", guarded(rf"(?<![\d年月])\s?{MONTH}\s*{DAY}", "月", opens_with=r"[\s\d一二三四五六七八九十]")),
+    (
+        "m",
+        guarded(
+            rf"(?<![\d年个第每上下本当次])(?P<m>1[0-2]|[1-9])月{MONTH_SUFFIX}?(?![\d])",
+            "月",
+            opens_with="[1-9]",
+        ),
+    ),
 )
 RELATIVE_YEARS = {"今年": 0, "本年": 0, "去年": -1, "前年": -2, "明年": 1}
 PERIOD_SEP = r"\s*(?:至|到|—|－|-|~|～)\s*"
@@ -100,10 +118,12 @@ MONEY = guarded(
     r"(?P<pre>约|近|超过|共计|合计|累计)?(?P<n>\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)(?P<approx>余|多)?"
     r"(?P<unit>亿元|万元|千元|元)",
     "元",
+    opens_with=r"[约近超共合累\d一二三四五六七八九十两百千]",
 )
 PERCENT = guarded(
     r"(?P<pre>约|近|超过)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?%|百分之(?P<cn>[一二三四五六七八九十百]+)",
     ("%", "百分之"),
+    opens_with=r"[约近超\d百]",
 )
 
 MEASURE_WORDS = (
@@ -184,10 +204,12 @@ _MW = "|".join(sorted(MEASURE_WORDS, key=len, reverse=True))
 QUANTITY = guarded(
     rf"(?P<pre>约|近|超过|累计|共计|合计|共)?(?P<n>\d+(?:\.\d+)?)(?P<approx>余|多)?(?P<unit>{_MW})",
     "0123456789",
+    opens_with=r"[约近超累共合\d]",
 )
 CN_QUANTITY = guarded(
     rf"(?<![第一二三四五六七八九十两几每周数])(?P<n>[一二三四五六七八九十两]{{1,3}})(?P<approx>余|多)?(?P<unit>{_MW})",
     "一二三四五六七八九十两",
+    opens_with="[一二三四五六七八九十两]",
 )
 CN_ONE_UNITS = frozenset({"次", "个月", "年", "天", "周"})
 # Fixed terms whose numerals count nothing (三会一课, 八项规定, 四个意识, 两个维护…).

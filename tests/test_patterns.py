@@ -88,12 +88,30 @@ def test_an_opening_class_keeps_every_match_of_the_corpus(name, paragraphs):
         assert _matches(guard.pattern, text) == plain, (name, text)
 
 
+def _protected_as_written():
+    import re
+
+    return re.compile(entity_patterns._PROTECTED.replace("<email>", ""))
+
+
+def test_protected_numbers_open_with_their_first_characters_on_the_corpus(paragraphs):
+    plain = _protected_as_written()
+    for text in paragraphs:
+        assert _matches(entity_patterns.PROTECTED_WITHOUT_EMAIL, text) == _matches(plain, text)
+
+
+_GATED_ALPHABET = ALPHABET + "今去前明本超过共计合累近度份底初今年 \n索引编文邮政码htp:/w【】[]()院楼条款"
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=ALPHABET + "今去前明本超过共计合累近度份底初今年 \n", max_size=40))
+@given(st.text(alphabet=_GATED_ALPHABET, max_size=40))
 @example("去年3月 12月5日至6日 约5000余万元 超过30% 共计十二个 2024.1.5")
+@example("〔2024〕3号 索引号:11-2 邮编:100000 0731-8888888 13912345678 9:30 http://a.b 第三轮 五届")
 def test_an_opening_class_keeps_every_generated_match(text):
     for name, guard in GATED:
         assert _matches(guard.pattern, text) == _matches(guard.plain, text), name
+    protected = entity_patterns.PROTECTED_WITHOUT_EMAIL
+    assert _matches(protected, text) == _matches(_protected_as_written(), text)
 
 
 @settings(max_examples=300, deadline=None)

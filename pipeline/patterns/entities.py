@@ -70,7 +70,10 @@ _PROTECTED = (
 PROTECTED = re.compile(_PROTECTED.replace("<email>", r"|[\w.\-]+@[\w.\-]+"))
 # The same without the e-mail branch, which cannot match where there is no @ and which
 # costs a backtrack per character of every run of word characters (Chinese included).
-PROTECTED_WITHOUT_EMAIL = re.compile(_PROTECTED.replace("<email>", ""))
+# Every branch of it opens with one of these characters, tested first as a lookahead (see
+# ``Guarded``): twice as fast, same matches (tests/test_patterns.py).
+PROTECTED_OPENS_WITH = r"[〔\[(【索编文邮\dhw第一二三四五六七八九十]"
+PROTECTED_WITHOUT_EMAIL = re.compile(f"(?={PROTECTED_OPENS_WITH})(?:{_PROTECTED.replace('<email>', '')})")
 
 DOC_TITLE = re.compile(r"《(?P<inner>[^《》\n]{1,150})》")
 DOC_KINDS = (

@@ -480,3 +480,23 @@ def test_one_file_under_other_spellings_is_one_input(tmp_path, monkeypatch):
     assert (result.skipped, result.duplicates, result.documents) == (3, 1, 0)
     paths = list(write.read_tables(out)["documents"].source_paths[0])
     assert paths == [str(notice), "notices/copy.txt"]
+
+
+def test_tables_combined_from_many_parts_are_written_in_few_row_groups(corpus, tmp_path, monkeypatch):
+    """Parts read back in small batches are gathered again: a table is one row group per
+    ``ROW_GROUP_ROWS`` rows, not one per part batch; the rows are those of one big part."""
+    import pyarrow.parquet as pq
+
+    from pipeline import output, runner
+    from pipeline.config import RunOptions
+
+    one_part, many_parts = tmp_path / "one", tmp_path / "many"
+    runner.run([corpus], RunOptions(out=one_part, workers=1, flush_every=10_000))
+    monkeypatch.setattr(output.ArrowPart, "BATCH", 100)
+    monkeypatch.setattr(output, "ROW_GROUP_ROWS", 5_000)
+    runner.run([corpus], RunOptions(out=many_parts, workers=1, flush_every=7))
+    labels = pq.ParquetFile(many_parts / "measure_labels.parquet").metadata
+    groups = [labels.row_group(i).num_rows for i in range(labels.num_row_groups)]
+    assert labels.num_rows > 10_000 and 2 <= len(groups) <= labels.num_rows // 5_000 + 1
+    assert all(5_000 <= n < 5_000 + 100 for n in groups[:-1])
+    assert_same_tables(one_part, many_parts)

@@ -98,6 +98,22 @@ def test_match_form_folds_every_full_width_form_and_nothing_else(text):
         )
 
 
+def _fold_one(ch: str) -> str:
+    return chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else " " if ch == "\u3000" else ch
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*map(chr, range(0xFF00, 0xFF62)), "\u3000", "\u3001", " ", "a", "1", "关", "。"]
+        )
+    )
+)
+def test_width_folding_is_the_fold_of_each_character(text):
+    assert ingest.fold_widths(text) == "".join(map(_fold_one, text))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x01, max_codepoint=0x2FFFF, exclude_categories=("Cs",))))
 def test_cjk_share_counts_characters_as_its_definition_says(text):

@@ -2,7 +2,7 @@
 
 import re
 
-from pipeline.patterns import Guarded, guarded
+from pipeline.patterns import Guarded, guarded, opening_with
 
 YEAR = r"(?P<y>\d{4}|[〇零○一二三四五六七八九]{4})年"
 MONTH = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月"
@@ -73,7 +73,7 @@ PROTECTED = re.compile(_PROTECTED.replace("<email>", r"|[\w.\-]+@[\w.\-]+"))
 # Every branch of it opens with one of these characters, tested first as a lookahead (see
 # ``Guarded``): twice as fast, same matches (tests/test_patterns.py).
 PROTECTED_OPENS_WITH = r"[〔\[(【索编文邮\dhw第一二三四五六七八九十]"
-PROTECTED_WITHOUT_EMAIL = re.compile(f"(?={PROTECTED_OPENS_WITH})(?:{_PROTECTED.replace('<email>', '')})")
+PROTECTED_WITHOUT_EMAIL = opening_with(PROTECTED_OPENS_WITH, _PROTECTED.replace("<email>", ""))
 
 DOC_TITLE = re.compile(r"《(?P<inner>[^《》\n]{1,150})》")
 DOC_KINDS = (

@@ -86,8 +86,9 @@ def run(
 ) -> None:
     """Parse notices and write documents, sections, problems, measures, labels, entities, segments, errors.
 
-    A re-run over the same --out skips documents already there (by content hash) and
-    completes an interrupted run; identical inputs are processed once.
+    A re-run over the same --out skips documents already there and finishes an interrupted run.
+
+    Identical inputs (same text after normalising) are processed once, listed under every path.
     """
     from pipeline import runner
     from pipeline.config import ENGINES, default_workers

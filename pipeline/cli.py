@@ -185,11 +185,17 @@ def train(
             help="An annotated notice (seed_gold.json) to score the saved model on; never trained on.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-w", help="Processes for the final fit and the CV folds (default: all cores)."
+        ),
+    ] = None,
 ) -> None:
     """Train the measure classifier and write model.skops, metrics.json and MODEL_CARD.md."""
     from pipeline import training
 
-    info = training.train(gold, out, C=c, folds=folds, cv=cv)
+    info = training.train(gold, out, C=c, folds=folds, cv=cv, workers=workers)
     typer.echo(
         f"model {info['model_id']} · {info['training_data']['measures']} measures · "
         f"{info['train_seconds']} s → {out}"

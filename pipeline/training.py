@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
 from pipeline import classifier, rules
+from pipeline.config import default_workers
 from pipeline.corpus import load_gold
 from pipeline.types import LABELS
 
@@ -55,18 +57,53 @@ def model_id_for(data_digest: str, vocabulary: list[str], C: float, folds: int) 
     return f"measures-lr-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
 
 
-def cross_validate(frame: pd.DataFrame, folds: int = 5, C: float = 4.0) -> dict[str, np.ndarray]:
-    """Out-of-fold predictions of the model and of the rules, grouped by document."""
+def _fit(texts: list[str], y: np.ndarray, groups: list, C: float, folds: int) -> classifier.MeasureClassifier:
+    """One fit, on one BLAS thread wherever it runs.
+
+    A worker process gets one BLAS thread and this process may have several; the sums then
+    differ in the last bits, and liblinear's stopping test turns that into weights that
+    differ by about 1e-4. One thread everywhere makes the model the same for any ``workers``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return classifier.MeasureClassifier(C=C, folds=folds).fit(texts, y, groups=groups)
+
+
+def _fold_predictions(texts: list[str], y: np.ndarray, groups: list, train, test, C: float, folds: int):
+    """One outer fold: a model fitted (inner grouped CV included) without the test documents."""
+    clf = _fit([texts[i] for i in train], y[train], [groups[i] for i in train], C, folds)
+    return clf.predict([texts[i] for i in test])
+
+
+def _cv_jobs(frame: pd.DataFrame, folds: int, C: float):
+    """The outer folds of ``cross_validate`` as independent jobs, with their test indices."""
     texts = list(frame.text)
     y = frame[list(LABELS)].to_numpy(dtype=bool)
     groups = list(frame.doc_id)
+    splits = list(GroupKFold(n_splits=folds).split(texts, y, groups))
+    jobs = [delayed(_fold_predictions)(texts, y, groups, train, test, C, folds) for train, test in splits]
+    return jobs, [test for _, test in splits]
+
+
+def _cv_result(frame: pd.DataFrame, tests: list, predictions: list) -> dict[str, np.ndarray]:
+    y = frame[list(LABELS)].to_numpy(dtype=bool)
     model_pred = np.zeros_like(y)
-    for train, test in GroupKFold(n_splits=folds).split(texts, y, groups):
-        clf = classifier.MeasureClassifier(C=C, folds=folds).fit(
-            [texts[i] for i in train], y[train], groups=[groups[i] for i in train]
-        )
-        model_pred[test] = clf.predict([texts[i] for i in test])
-    return {"truth": y, "model": model_pred, "rules": rules.apply_rules(texts).to_numpy()}
+    for test, pred in zip(tests, predictions, strict=True):
+        model_pred[test] = pred
+    return {"truth": y, "model": model_pred, "rules": rules.apply_rules(list(frame.text)).to_numpy()}
+
+
+def cross_validate(
+    frame: pd.DataFrame, folds: int = 5, C: float = 4.0, workers: int = 1
+) -> dict[str, np.ndarray]:
+    """Out-of-fold predictions of the model and of the rules, grouped by document.
+
+    The outer folds are independent fits, so ``workers`` processes run them side by side
+    (each fit is deterministic: the predictions do not depend on ``workers``).
+    """
+    jobs, tests = _cv_jobs(frame, folds, C)
+    return _cv_result(frame, tests, Parallel(n_jobs=workers)(jobs))
 
 
 def _metrics_dict(table: pd.DataFrame) -> dict:
@@ -78,14 +115,27 @@ def _metrics_dict(table: pd.DataFrame) -> dict:
 
 
 def train(
-    gold: str | Path, out: Path = DEFAULT_MODEL_DIR, C: float = 4.0, folds: int = 5, cv: bool = True
+    gold: str | Path,
+    out: Path = DEFAULT_MODEL_DIR,
+    C: float = 4.0,
+    folds: int = 5,
+    cv: bool = True,
+    workers: int | None = None,
 ) -> dict:
-    """Fit the default model on ``gold`` and write it with its metrics and card into ``out``."""
+    """Fit the default model on ``gold`` and write it with its metrics and card into ``out``.
+
+    The final fit and the outer folds of the cross-validation are independent, so they run
+    as one set of jobs on ``workers`` processes (default: every core); the model and the
+    figures are the same for any number of workers.
+    """
     started = time.perf_counter()
     frame = load_gold(gold)
     texts = list(frame.text)
     y = frame[list(LABELS)].to_numpy(dtype=bool)
-    clf = classifier.MeasureClassifier(C=C, folds=folds).fit(texts, y, groups=list(frame.doc_id))
+    jobs, tests = _cv_jobs(frame, folds, C) if cv else ([], [])
+    clf, *predictions = Parallel(n_jobs=workers or default_workers())(
+        [delayed(_fit)(texts, y, list(frame.doc_id), C, folds), *jobs]
+    )
     digest = data_hash(frame)
     model_id = model_id_for(digest, vocabulary_of(clf), C, folds)
     info: dict = {
@@ -103,7 +153,7 @@ def train(
         "rules_fingerprint": rules.rules_fingerprint(),
     }
     if cv:
-        result = cross_validate(frame, folds=folds, C=C)
+        result = _cv_result(frame, tests, predictions)
         info["cross_validation"] = {
             "scheme": f"GroupKFold({folds}) by document; thresholds chosen by an inner grouped CV",
             "model": _metrics_dict(classifier.evaluate(result["truth"], result["model"])),

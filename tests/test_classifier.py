@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import REPO, SEED_GOLD
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GroupKFold
 
 import pipeline
 from pipeline import classifier, inference, rules, training
@@ -366,6 +367,38 @@ def test_train_evaluate_and_label_commands_end_to_end(corpus, tmp_path):
     assert labelled.exit_code == 0 and "rule_instrument" in labelled.output
     frame = pd.read_parquet(weak)
     assert set(frame.source) == {"rules"} and len(frame) % 7 == 0
+
+
+def test_train_on_two_workers_writes_the_model_and_figures_of_one(corpus, tmp_path):
+    """The final fit and the CV folds run as parallel jobs: the result must not depend on how many."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    small = corpus[corpus.doc_id.str[0].isin(["c", "d"])].copy()
+    small["labels"] = small.apply(lambda r: json.dumps([lab for lab in LABELS if r[lab]]), axis=1)
+    gold = tmp_path / "gold.csv"
+    small[["doc_id", "measure_id", "scope", "text", "labels"]].to_csv(gold, index=False)
+    one = training.train(gold, tmp_path / "one", folds=3, workers=1)
+    result = CliRunner().invoke(
+        app, ["train", str(gold), "--out", str(tmp_path / "two"), "--folds", "3", "-w", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    two = json.loads((tmp_path / "two" / "metrics.json").read_text(encoding="utf-8"))
+    for key in ("model_id", "thresholds", "cross_validation", "training_data"):
+        assert one[key] == two[key], key
+    with np.load(tmp_path / "one" / "weights.npz") as a, np.load(tmp_path / "two" / "weights.npz") as b:
+        assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
+    frame = load_gold(gold)  # the figures are those of plain sequential out-of-fold predictions
+    texts, y, groups = list(frame.text), frame[list(LABELS)].to_numpy(dtype=bool), list(frame.doc_id)
+    expected = np.zeros_like(y)
+    for train, test in GroupKFold(n_splits=3).split(texts, y, groups):
+        fold = classifier.MeasureClassifier(folds=3)
+        fold.fit([texts[i] for i in train], y[train], groups=[groups[i] for i in train])
+        expected[test] = fold.predict([texts[i] for i in test])
+    assert np.array_equal(training.cross_validate(frame, folds=3, workers=2)["model"], expected)
+    macro = classifier.evaluate(y, expected).set_index("label").f1["macro"]
+    assert two["cross_validation"]["model"]["macro"]["f1"] == round(float(macro), 4)
 
 
 def test_learning_curve_trains_on_growing_prefixes_and_reaches_the_card(corpus, tmp_path):

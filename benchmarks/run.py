@@ -3,7 +3,9 @@
 Prints one table (documents/s, MB/s, peak RSS of the whole process tree) for each corpus
 size and worker count, the cold start of a single-notice run against importing jieba and
 building its dictionary, the ratio of the pipeline's throughput to a single-core
-``jieba.lcut`` pass over the same texts, where a notice's CPU time goes stage by stage
+``jieba.lcut`` pass over the same texts (an even sample of them, passed just before and just
+after each run: the machine's speed drifts, and the table's last column shows by how much),
+where a notice's CPU time goes stage by stage
 (``benchmarks/stages.py``), the classifier's training and loading times, and, with
 ``--resume-check``, whether a run killed midway and re-run equals an uninterrupted one.
 Nothing here is asserted: the figures go into the README.
@@ -55,6 +57,14 @@ def jieba_chars_per_second(texts: list[str]) -> float:
     for text in texts:
         jieba.lcut(text)
     return sum(map(len, texts)) / (time.perf_counter() - start)
+
+
+BASELINE_SAMPLE = 1000  # texts in each baseline pass (spread evenly over the corpus)
+
+
+def baseline_sample(texts: list[str]) -> list[str]:
+    """Every k-th text, at most ``BASELINE_SAMPLE``: the corpus's mix in a pass of ~10 s."""
+    return texts[:: max(1, len(texts) // BASELINE_SAMPLE)][:BASELINE_SAMPLE]
 
 
 def corpus_texts(folder: Path) -> list[str]:
@@ -110,8 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             texts = corpus_texts(corpus)
             chars = sum(map(len, texts))
             megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-            jieba_rate = jieba_chars_per_second(texts)
+            sample = baseline_sample(texts)
             for workers in args.workers:
+                # the machine's speed drifts (it is shared): the baseline is taken just before
+                # and just after each run, and the ratio uses their mean
+                before = jieba_chars_per_second(sample)
                 seconds, peak = timed_run(
                     [
                         *ZHENGGAI,
@@ -124,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
                         str(workers),
                     ]
                 )
+                after = jieba_chars_per_second(sample)
+                jieba_rate = (before + after) / 2
                 figures["runs"].append(
                     {
                         "documents": n,
@@ -133,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
                         "mb_per_s": round(megabytes / seconds, 3),
                         "peak_rss_mb": round(peak),
                         "ratio_to_jieba_1_core": round((chars / seconds) / jieba_rate, 3),
+                        "jieba_before_after_chars_per_s": [round(before), round(after)],
                     }
                 )
                 print(json.dumps(figures["runs"][-1]), flush=True)
@@ -160,13 +176,13 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print("| documents | workers | docs/s | MB/s | peak RSS MB | × jieba (1 core) |")
-    print("|---|---|---|---|---|---|")
+    print("| documents | workers | docs/s | MB/s | peak RSS MB | × jieba (1 core) | jieba before/after |")
+    print("|---|---|---|---|---|---|---|")
     for r in figures["runs"]:
+        before, after = r["jieba_before_after_chars_per_s"]
         print(
             f"| {r['documents']} | {r['workers']} | {r['docs_per_s']} | {r['mb_per_s']} | "
-            f"{r['peak_rss_mb']} | "
-            f"{r['ratio_to_jieba_1_core']} |"
+            f"{r['peak_rss_mb']} | {r['ratio_to_jieba_1_core']} | {after / before:.2f} |"
         )
     sizes = sorted({r["documents"] for r in figures["runs"]})
     if len(sizes) > 1:

@@ -76,22 +76,18 @@ def _fold_predictions(texts: list[str], y: np.ndarray, groups: list, train, test
     return clf.predict([texts[i] for i in test])
 
 
-def _cv_jobs(frame: pd.DataFrame, folds: int, C: float):
+def _cv_jobs(texts: list[str], y: np.ndarray, groups: list, folds: int, C: float):
     """The outer folds of ``cross_validate`` as independent jobs, with their test indices."""
-    texts = list(frame.text)
-    y = frame[list(LABELS)].to_numpy(dtype=bool)
-    groups = list(frame.doc_id)
     splits = list(GroupKFold(n_splits=folds).split(texts, y, groups))
     jobs = [delayed(_fold_predictions)(texts, y, groups, train, test, C, folds) for train, test in splits]
     return jobs, [test for _, test in splits]
 
 
-def _cv_result(frame: pd.DataFrame, tests: list, predictions: list) -> dict[str, np.ndarray]:
-    y = frame[list(LABELS)].to_numpy(dtype=bool)
+def _cv_result(texts: list[str], y: np.ndarray, tests: list, predictions: list) -> dict[str, np.ndarray]:
     model_pred = np.zeros_like(y)
     for test, pred in zip(tests, predictions, strict=True):
         model_pred[test] = pred
-    return {"truth": y, "model": model_pred, "rules": rules.apply_rules(list(frame.text)).to_numpy()}
+    return {"truth": y, "model": model_pred, "rules": rules.apply_rules(texts).to_numpy()}
 
 
 def cross_validate(
@@ -102,8 +98,10 @@ def cross_validate(
     The outer folds are independent fits, so ``workers`` processes run them side by side
     (each fit is deterministic: the predictions do not depend on ``workers``).
     """
-    jobs, tests = _cv_jobs(frame, folds, C)
-    return _cv_result(frame, tests, Parallel(n_jobs=workers)(jobs))
+    texts = list(frame.text)
+    y = frame[list(LABELS)].to_numpy(dtype=bool)
+    jobs, tests = _cv_jobs(texts, y, list(frame.doc_id), folds, C)
+    return _cv_result(texts, y, tests, Parallel(n_jobs=workers)(jobs))
 
 
 def _metrics_dict(table: pd.DataFrame) -> dict:
@@ -132,9 +130,10 @@ def train(
     frame = load_gold(gold)
     texts = list(frame.text)
     y = frame[list(LABELS)].to_numpy(dtype=bool)
-    jobs, tests = _cv_jobs(frame, folds, C) if cv else ([], [])
+    groups = list(frame.doc_id)
+    jobs, tests = _cv_jobs(texts, y, groups, folds, C) if cv else ([], [])
     clf, *predictions = Parallel(n_jobs=workers or default_workers())(
-        [delayed(_fit)(texts, y, list(frame.doc_id), C, folds), *jobs]
+        [delayed(_fit)(texts, y, groups, C, folds), *jobs]
     )
     digest = data_hash(frame)
     model_id = model_id_for(digest, vocabulary_of(clf), C, folds)
@@ -153,7 +152,7 @@ def train(
         "rules_fingerprint": rules.rules_fingerprint(),
     }
     if cv:
-        result = _cv_result(frame, tests, predictions)
+        result = _cv_result(texts, y, tests, predictions)
         info["cross_validation"] = {
             "scheme": f"GroupKFold({folds}) by document; thresholds chosen by an inner grouped CV",
             "model": _metrics_dict(classifier.evaluate(result["truth"], result["model"])),

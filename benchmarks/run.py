@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print("| documents | workers | docs/s | MB/s | peak RSS MB | × jieba (1 core) | jieba before/after |")
+    print("| documents | workers | docs/s | MB/s | peak RSS MB | × jieba (1 core) | jieba after/before |")
     print("|---|---|---|---|---|---|---|")
     for r in figures["runs"]:
         before, after = r["jieba_before_after_chars_per_s"]
